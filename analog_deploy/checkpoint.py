@@ -1,0 +1,95 @@
+"""Loading pretrained checkpoints: a ``state_dict`` file plus the model's architecture."""
+
+from __future__ import annotations
+
+import importlib
+import pickle
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Union
+
+import torch
+from torch import nn
+
+ModelSource = Union[nn.Module, Callable[[], nn.Module], str]
+
+
+class CheckpointError(ValueError):
+    """A checkpoint, factory or architecture that cannot be used; the message says the fix."""
+
+
+def load_factory(spec: str) -> Callable[[], nn.Module]:
+    """Resolve ``"package.module:function"`` to the callable that builds the model."""
+    module_name, sep, attribute = spec.partition(":")
+    if not sep or not module_name or not attribute:
+        raise CheckpointError(f"model factory {spec!r} must look like 'package.module:function'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise CheckpointError(
+            f"cannot import module {module_name!r} of factory {spec!r}: {error}; "
+            "is it installed or on PYTHONPATH?"
+        ) from None
+    factory = module
+    for part in attribute.split("."):
+        if not hasattr(factory, part):
+            raise CheckpointError(f"module {module_name!r} has no attribute {attribute!r} (factory {spec!r})")
+        factory = getattr(factory, part)
+    if not callable(factory):
+        raise CheckpointError(f"factory {spec!r} is not callable")
+    return factory
+
+
+def load_state_dict_file(path: str | Path, *, trusted: bool = False) -> dict[str, Any]:
+    """Read a ``state_dict`` saved with ``torch.save``.
+
+    Files are read with ``weights_only=True`` (no code can run) unless ``trusted`` is True. A
+    ``{"state_dict": ...}`` or ``{"model_state_dict": ...}`` wrapper is unwrapped.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"checkpoint {str(path)!r} does not exist")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=not trusted)
+    except pickle.UnpicklingError as error:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} holds more than tensors (a pickled object: {error}). "
+            "Save model.state_dict() instead, or pass trusted=True if you trust the file"
+        ) from None
+    except (RuntimeError, EOFError, OSError) as error:
+        raise CheckpointError(f"checkpoint {str(path)!r} cannot be read by torch.load: {error}") from None
+    if isinstance(data, nn.Module):
+        data = data.state_dict()
+    if isinstance(data, dict):
+        for key in ("state_dict", "model_state_dict"):
+            if isinstance(data.get(key), dict):
+                data = data[key]
+                break
+    if not isinstance(data, dict):
+        raise CheckpointError(f"checkpoint {str(path)!r} holds a {type(data).__name__}, not a state_dict")
+    return data
+
+
+def build_model(source: ModelSource) -> nn.Module:
+    """A model from a module (used as is), a zero-argument factory, or a factory spec."""
+    if isinstance(source, nn.Module):
+        return source
+    factory = load_factory(source) if isinstance(source, str) else source
+    model = factory()
+    if not isinstance(model, nn.Module):
+        raise CheckpointError(f"model factory returned a {type(model).__name__}, not a torch.nn.Module")
+    return model
+
+
+def load_checkpoint(path: str | Path, model: ModelSource, *, trusted: bool = False) -> nn.Module:
+    """The model of ``model`` (module, factory or ``"package.module:function"``) with the
+    weights of the ``state_dict`` file ``path``, checked key by key and shape by shape."""
+    network = build_model(model)
+    state = load_state_dict_file(path, trusted=trusted)
+    try:
+        network.load_state_dict(state, strict=True)
+    except RuntimeError as error:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} does not fit the model's architecture: {error}"
+        ) from None
+    return network

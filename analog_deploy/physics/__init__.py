@@ -1,0 +1,16 @@
+"""Device physics in torch: conductance mapping, programming noise, drift, read noise and
+drift compensation."""
+
+from .compensation import compensation_gain, readout
+from .conductance import conductance_scale, conductances_to_weights, weights_to_conductances
+from .device import drift, program
+
+__all__ = [
+    "compensation_gain",
+    "conductance_scale",
+    "conductances_to_weights",
+    "drift",
+    "program",
+    "readout",
+    "weights_to_conductances",
+]

@@ -1,0 +1,46 @@
+"""Splitting a layer's weight matrix into tiles, and the digital periphery that sums them."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import Tensor
+
+from ..config.mapping import MappingParameter
+from .tile import AnalogTile
+
+
+def split_ranges(size: int, max_size: int) -> list[tuple[int, int]]:
+    """Cut ``range(size)`` into the fewest pieces of at most ``max_size``, balanced in size
+    (so no tile is left nearly empty, which would waste its ADC range)."""
+    count = math.ceil(size / max_size)
+    bounds = [round(index * size / count) for index in range(count + 1)]
+    return list(zip(bounds[:-1], bounds[1:]))
+
+
+def tile_grid(
+    out_size: int, in_size: int, mapping: MappingParameter
+) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """``(out_range, in_range)`` of every tile of an ``[out_size, in_size]`` matrix, row-major."""
+    return [
+        (out_range, in_range)
+        for out_range in split_ranges(out_size, mapping.max_output_size)
+        for in_range in split_ranges(in_size, mapping.max_input_size)
+    ]
+
+
+def tiled_mvm(
+    tiles: Sequence[AnalogTile], x: Tensor, weight: Tensor, use_programmed: bool
+) -> Tensor:
+    """``x @ weight.T`` over a grid of tiles: every tile runs its own analog MVM on its slice of
+    the input vectors; the digital periphery sums tiles that share outputs."""
+    if len(tiles) == 1:
+        return tiles[0](x, weight, use_programmed)
+    rows: dict[tuple[int, int], Tensor] = {}
+    for tile in tiles:
+        part = tile(x[:, tile.in_range[0] : tile.in_range[1]], weight, use_programmed)
+        previous = rows.get(tile.out_range)
+        rows[tile.out_range] = part if previous is None else previous + part
+    return torch.cat([rows[key] for key in sorted(rows)], dim=1)

@@ -1,0 +1,156 @@
+"""The analog matrix-vector multiply of one tile (docs/analog_mvm.md), as one pure function.
+
+Every step is per input vector (one row of ``x``); nothing couples the rows of a batch, so a
+sample's output never depends on the other samples. Quantizers round with a straight-through
+gradient, so the function is usable for hardware-aware training. The C++ kernel mirrors these
+steps with the same names.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Generator, Tensor
+
+from ..config.enums import BoundManagementType, NoiseManagementType, WeightNoiseType
+from ..config.io import IOParameters
+
+
+def _round_ste(t: Tensor) -> Tensor:
+    """Round to the nearest integer, gradient 1 (straight-through). In place when no gradient
+    flows, since the caller always passes a fresh temporary."""
+    if t.requires_grad:
+        return t + (t.round() - t).detach()
+    return t.round_()
+
+
+def _clamp(t: Tensor, bound: float) -> Tensor:
+    if t.requires_grad:
+        return t.clamp(-bound, bound)
+    return t.clamp_(-bound, bound)
+
+
+def noise_management_scale(x: Tensor, io: IOParameters) -> Tensor:
+    """Step 1: per-vector input scale s (``[N, 1]``); ABS_MAX gives s = max|x|."""
+    if io.noise_management == NoiseManagementType.ABS_MAX:
+        return torch.linalg.vector_norm(x.detach(), ord=math.inf, dim=1, keepdim=True)
+    return torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device)
+
+
+def input_dac(x: Tensor, divisor: Tensor, io: IOParameters) -> tuple[Tensor, float]:
+    """Step 2: DAC of ``x / divisor``, returned as integer levels and the level step
+    (value = levels * step), so the step can be applied once after the product."""
+    if io.inp_res <= 0:
+        return _clamp(x / divisor, io.inp_bound), 1.0
+    step = io.inp_res * 2 * io.inp_bound
+    levels = x / (divisor * step)
+    return _round_ste(_clamp(levels, io.inp_bound / step)), step
+
+
+def output_noise_std(levels: Tensor, step: float, io: IOParameters) -> Tensor | float:
+    """Step 4's std per vector: ``out_noise``, combined with the output-referred weight noise
+    ``w_noise * ||x_dac||_2`` when per-forward weight noise is on."""
+    if io.w_noise_type == WeightNoiseType.NONE or io.w_noise <= 0:
+        return io.out_noise
+    x_norm = torch.linalg.vector_norm(levels.detach(), dim=1, keepdim=True).mul_(step)
+    return x_norm.square_().mul_(io.w_noise**2).add_(io.out_noise**2).sqrt_()
+
+
+def output_stage(
+    y: Tensor, std: Tensor | float, io: IOParameters, generator: Generator | None
+) -> tuple[Tensor, Tensor]:
+    """Steps 4-5: fresh Gaussian output noise, then the ADC (quantization and clipping).
+    Also says which vectors saturated the ADC (the test of step 6)."""
+    if isinstance(std, Tensor) or std > 0:
+        noise = torch.randn(y.shape, generator=generator, dtype=y.dtype, device=y.device)
+        y = y + noise.mul_(std) if y.requires_grad else y.add_(noise.mul_(std))
+    if io.out_bound <= 0:
+        return y, torch.zeros(y.shape[0], dtype=torch.bool, device=y.device)
+    saturated = torch.linalg.vector_norm(y.detach(), ord=math.inf, dim=1) > io.out_bound
+    if io.out_res <= 0:
+        return _clamp(y, io.out_bound), saturated
+    step = io.out_res * 2 * io.out_bound
+    levels = _clamp(_round_ste(y / step if y.requires_grad else y.div_(step)), io.out_bound / step)
+    return (levels * step if levels.requires_grad else levels.mul_(step)), saturated
+
+
+def _analog_pass(
+    x: Tensor, divisor: Tensor, weight: Tensor, io: IOParameters, generator: Generator | None
+) -> tuple[Tensor, Tensor]:
+    """Steps 2-5 for the vectors ``x / divisor``: DAC, analog product, noise, ADC."""
+    levels, step = input_dac(x, divisor, io)
+    y = levels @ weight.T
+    y = y * step if y.requires_grad else y.mul_(step)
+    return output_stage(y, output_noise_std(levels, step, io), io, generator)
+
+
+def bound_management_limit(io: IOParameters) -> float:
+    """Largest input division factor that may still be doubled: ``max_bm_factor`` and, with
+    a DAC, ``max_bm_res / inp_res`` (aihwkit's two stopping rules)."""
+    if io.inp_res > 0:
+        return min(float(io.max_bm_factor), io.max_bm_res / io.inp_res)
+    return float(io.max_bm_factor)
+
+
+def analog_mvm(
+    x: Tensor, weight: Tensor, io: IOParameters, generator: Generator | None = None
+) -> Tensor:
+    """Noisy analog product ``x @ weight.T`` of one tile.
+
+    Args:
+        x: ``[N, in]`` input vectors.
+        weight: ``[out, in]`` weights as they sit on the tile (after weight scaling).
+        io: the periphery parameters.
+        generator: source of the output noise.
+
+    Returns:
+        ``[N, out]``, in the units of ``x @ weight.T`` (noise-management and bound-management
+        scales undone; drift compensation and digital output scales are the caller's).
+    """
+    if io.is_perfect:
+        return x @ weight.T
+    scale = noise_management_scale(x, io)  # step 1
+    zero_input = scale == 0
+    scale = scale.masked_fill(zero_input, 1.0)
+    y, saturated = _analog_pass(x, scale, weight, io, generator)  # steps 2-5
+    factor = torch.ones_like(scale)
+    if io.bound_management == BoundManagementType.ITERATIVE:  # step 6, per vector
+        limit = bound_management_limit(io)
+        while True:
+            redo = (saturated & (factor[:, 0] <= limit)).nonzero()[:, 0]
+            if redo.numel() == 0:
+                break
+            factor[redo] *= 2.0
+            y_redo, saturated_redo = _analog_pass(
+                x.index_select(0, redo),
+                scale.index_select(0, redo) * factor.index_select(0, redo),
+                weight,
+                io,
+                generator,
+            )
+            y = y.index_copy(0, redo, y_redo)
+            saturated = torch.zeros_like(saturated)
+            saturated[redo] = saturated_redo
+    y = y * (scale * factor)  # step 7 (analog part): undo the input scaling
+    return y.masked_fill(zero_input, 0.0) if bool(zero_input.any()) else y
+
+
+def probe_outputs(weight: Tensor, io: IOParameters, generator: Generator | None = None) -> Tensor:
+    """What the tile reads for the one-hot probes e_1 .. e_in (``[in, out]``), as
+    ``analog_mvm(eye(in), weight)`` would, without its GEMM.
+
+    A one-hot vector has noise-management scale 1 and passes the DAC as one level value v, so
+    its product is v times a weight column; only when bound management would have to act does
+    this fall back to the full MVM.
+    """
+    if io.is_perfect:
+        return weight.T.clone()
+    one = torch.ones(1, 1, dtype=weight.dtype, device=weight.device)
+    levels, step = input_dac(one, one, io)
+    y = weight.T * (levels * step)
+    y, saturated = output_stage(y, output_noise_std(levels, step, io), io, generator)
+    if io.bound_management == BoundManagementType.ITERATIVE and bool(saturated.any()):
+        eye = torch.eye(weight.shape[1], dtype=weight.dtype, device=weight.device)
+        return analog_mvm(eye, weight, io, generator)
+    return y
