@@ -52,9 +52,14 @@ def load_state_dict_file(path: str | Path, *, trusted: bool = False) -> dict[str
     try:
         data = torch.load(path, map_location="cpu", weights_only=not trusted)
     except pickle.UnpicklingError as error:
+        unsupported = [line for line in str(error).splitlines() if "Unsupported global" in line]
+        if not unsupported:
+            raise CheckpointError(f"checkpoint {str(path)!r} cannot be read by torch.load: it is corrupt "
+                                  "or not a torch checkpoint") from None
         raise CheckpointError(
-            f"checkpoint {str(path)!r} holds more than tensors (a pickled object: {error}). "
-            "Save model.state_dict() instead, or pass trusted=True if you trust the file"
+            f"checkpoint {str(path)!r} holds pickled objects, not only tensors "
+            f"({unsupported[0].strip()}); save model.state_dict() instead, or pass trusted=True "
+            "if you trust the file"
         ) from None
     except (RuntimeError, EOFError, OSError) as error:
         raise CheckpointError(f"checkpoint {str(path)!r} cannot be read by torch.load: {error}") from None

@@ -154,14 +154,18 @@ class AnalogModuleBase(nn.Module):
         compensation gain.
         """
         matrix = self.weight_matrix().detach()
+        exact = force_exact or not self.realistic_read_write
 
         def blocks() -> Iterator[tuple[AnalogTile, Tensor]]:
             for tile in self.analog_tiles():
+                if not tile.is_programmed and exact and apply_weight_scaling:
+                    yield tile, tile.block(matrix)  # the targets themselves, bit for bit
+                    continue
                 if tile.is_programmed:
                     analog, scales = tile.analog_weight, tile.out_scales
                 else:
                     analog, scales = tile.tile_weight(matrix)
-                if self.realistic_read_write and not force_exact:
+                if not exact:
                     analog = probe_outputs(analog, self.rpu_config.forward, tile.generator).T
                 yield tile, analog * scales[:, None] if apply_weight_scaling else analog
 
