@@ -78,8 +78,10 @@ def config_to_dict(config: Any) -> dict[str, Any]:
 
 def config_from_dict(data: dict[str, Any]) -> Any:
     """Inverse of ``config_to_dict``; raises ``ValueError`` naming the offending entry."""
-    if not isinstance(data, dict) or "config" not in data:
-        raise ValueError("config JSON must be an object with keys 'format_version' and 'config'")
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+        raise ValueError(
+            "config JSON must be an object with keys 'format_version' and 'config' (an object)"
+        )
     version = data.get("format_version")
     if version != FORMAT_VERSION:
         raise ValueError(

@@ -25,8 +25,8 @@ def check_number(
     valid_type = isinstance(value, int) if integer else isinstance(value, (int, float))
     if isinstance(value, bool) or not valid_type:
         raise ValueError(f"{owner}.{name} must be {kind}, got {value!r}")
-    if math.isnan(value):
-        raise ValueError(f"{owner}.{name} must not be NaN")
+    if not math.isfinite(value):
+        raise ValueError(f"{owner}.{name} must be finite, got {value!r}")
     above = value >= low if low_inclusive else value > low
     below = value <= high if high_inclusive else value < high
     if not (above and below):

@@ -14,6 +14,8 @@ from .base import AnalogModuleBase
 from .patches import extract_patches
 
 _TORCH_CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
+_CHUNK_ELEMENTS = 1 << 21
+"""Patch-matrix elements (8 MB of float32) processed at once."""
 _PAD_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicate", "circular": "circular"}
 
 
@@ -127,6 +129,22 @@ class AnalogConvNd(AnalogModuleBase):
             )
         if any(self._pad):
             x = F.pad(x, self._pad, mode=_PAD_MODE[self.padding_mode])
+        # A few images at a time: the patch matrix is kernel-size times larger than the input,
+        # and small chunks stay in cache and in the allocator's reusable memory.
+        step = max(1, _CHUNK_ELEMENTS // max(1, self._patch_elements(x)))
+        outputs = [self._forward_patches(x[start : start + step]) for start in range(0, x.shape[0], step)]
+        y = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
+        return y.squeeze(0) if unbatched else y
+
+    def _patch_elements(self, x: Tensor) -> int:
+        """Number of patch-matrix elements of one image of ``x``."""
+        out_positions = math.prod(
+            (size - d * (k - 1) - 1) // s + 1
+            for size, k, s, d in zip(x.shape[2:], self.kernel_size, self.stride, self.dilation)
+        )
+        return out_positions * self.weight[0].numel() * self.groups
+
+    def _forward_patches(self, x: Tensor) -> Tensor:
         patches, out_shape = extract_patches(x, self.kernel_size, self.stride, self.dilation)
         if self.groups == 1:
             y = self.analog_mvm(patches)
@@ -135,8 +153,7 @@ class AnalogConvNd(AnalogModuleBase):
             y = torch.cat([self.analog_mvm(grouped[:, g], g) for g in range(self.groups)], dim=1)
         if self.bias is not None:
             y = y + self.bias
-        y = y.reshape(x.shape[0], *out_shape, self.out_channels).movedim(-1, 1)
-        return y.squeeze(0) if unbatched else y
+        return y.reshape(x.shape[0], *out_shape, self.out_channels).movedim(-1, 1)
 
     def extra_repr(self) -> str:
         text = (

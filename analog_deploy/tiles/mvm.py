@@ -1,9 +1,10 @@
 """The analog matrix-vector multiply of one tile (docs/analog_mvm.md), as one pure function.
 
 Every step is per input vector (one row of ``x``); nothing couples the rows of a batch, so a
-sample's output never depends on the other samples. Quantizers round with a straight-through
-gradient, so the function is usable for hardware-aware training. The C++ kernel mirrors these
-steps with the same names.
+sample's output never depends on the other samples. The torch functions here are the reference
+implementation: quantizers round with a straight-through gradient, so they serve
+hardware-aware training. Inference without gradients on float32 CPU tensors runs the same steps
+in the fused C++ kernels (``analog_deploy.kernels``), which the ONNX custom ops share.
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import math
 import torch
 from torch import Generator, Tensor
 
+from .. import kernels
 from ..config.enums import BoundManagementType, NoiseManagementType, WeightNoiseType
 from ..config.io import IOParameters
 
 
 def _round_ste(t: Tensor) -> Tensor:
-    """Round to the nearest integer, gradient 1 (straight-through). In place when no gradient
-    flows, since the caller always passes a fresh temporary."""
+    """Round half to even, gradient 1 (straight-through). In place when no gradient flows,
+    since callers always pass a fresh temporary."""
     if t.requires_grad:
         return t + (t.round() - t).detach()
     return t.round_()
@@ -34,7 +36,7 @@ def _clamp(t: Tensor, bound: float) -> Tensor:
 def noise_management_scale(x: Tensor, io: IOParameters) -> Tensor:
     """Step 1: per-vector input scale s (``[N, 1]``); ABS_MAX gives s = max|x|."""
     if io.noise_management == NoiseManagementType.ABS_MAX:
-        return torch.linalg.vector_norm(x.detach(), ord=math.inf, dim=1, keepdim=True)
+        return x.detach().abs().amax(dim=1, keepdim=True)
     return torch.ones(x.shape[0], 1, dtype=x.dtype, device=x.device)
 
 
@@ -61,17 +63,19 @@ def output_stage(
     y: Tensor, std: Tensor | float, io: IOParameters, generator: Generator | None
 ) -> tuple[Tensor, Tensor]:
     """Steps 4-5: fresh Gaussian output noise, then the ADC (quantization and clipping).
-    Also says which vectors saturated the ADC (the test of step 6)."""
+    Also says which vectors saturated: a quantized value beyond ``out_bound`` (step 6's test)."""
     if isinstance(std, Tensor) or std > 0:
         noise = torch.randn(y.shape, generator=generator, dtype=y.dtype, device=y.device)
         y = y + noise.mul_(std) if y.requires_grad else y.add_(noise.mul_(std))
     if io.out_bound <= 0:
         return y, torch.zeros(y.shape[0], dtype=torch.bool, device=y.device)
-    saturated = torch.linalg.vector_norm(y.detach(), ord=math.inf, dim=1) > io.out_bound
     if io.out_res <= 0:
+        saturated = y.detach().abs().amax(dim=1) > io.out_bound
         return _clamp(y, io.out_bound), saturated
     step = io.out_res * 2 * io.out_bound
-    levels = _clamp(_round_ste(y / step if y.requires_grad else y.div_(step)), io.out_bound / step)
+    levels = _round_ste(y / step if y.requires_grad else y.div_(step))
+    saturated = levels.detach().abs().amax(dim=1) > io.out_bound / step
+    levels = _clamp(levels, io.out_bound / step)
     return (levels * step if levels.requires_grad else levels.mul_(step)), saturated
 
 
@@ -93,8 +97,19 @@ def bound_management_limit(io: IOParameters) -> float:
     return float(io.max_bm_factor)
 
 
+def _bound_management_rows(saturated: Tensor, factor: Tensor, io: IOParameters) -> Tensor:
+    """Indices of the vectors to run again with their input halved (step 6)."""
+    if io.bound_management != BoundManagementType.ITERATIVE:
+        return saturated.new_empty(0, dtype=torch.long)
+    return (saturated & (factor <= bound_management_limit(io))).nonzero()[:, 0]
+
+
 def analog_mvm(
-    x: Tensor, weight: Tensor, io: IOParameters, generator: Generator | None = None
+    x: Tensor,
+    weight: Tensor,
+    io: IOParameters,
+    generator: Generator | None = None,
+    out_scale: Tensor | None = None,
 ) -> Tensor:
     """Noisy analog product ``x @ weight.T`` of one tile.
 
@@ -103,52 +118,70 @@ def analog_mvm(
         weight: ``[out, in]`` weights as they sit on the tile (after weight scaling).
         io: the periphery parameters.
         generator: source of the output noise.
+        out_scale: ``[out]`` digital gain applied last (output scales times drift
+            compensation); None means 1.
 
     Returns:
-        ``[N, out]``, in the units of ``x @ weight.T`` (noise-management and bound-management
-        scales undone; drift compensation and digital output scales are the caller's).
+        ``[N, out]``: the noise-management and bound-management scales undone, times
+        ``out_scale``.
     """
     if io.is_perfect:
-        return x @ weight.T
+        y = x @ weight.T
+        return y if out_scale is None else y * out_scale
+    gain = torch.ones(weight.shape[0], dtype=x.dtype, device=x.device) if out_scale is None else out_scale
+    if kernels.applicable(x, weight, gain):
+        return _analog_mvm_kernels(x, weight, io, generator, gain)
     scale = noise_management_scale(x, io)  # step 1
     zero_input = scale == 0
     scale = scale.masked_fill(zero_input, 1.0)
     y, saturated = _analog_pass(x, scale, weight, io, generator)  # steps 2-5
     factor = torch.ones_like(scale)
-    if io.bound_management == BoundManagementType.ITERATIVE:  # step 6, per vector
-        limit = bound_management_limit(io)
-        while True:
-            redo = (saturated & (factor[:, 0] <= limit)).nonzero()[:, 0]
-            if redo.numel() == 0:
-                break
-            factor[redo] *= 2.0
-            y_redo, saturated_redo = _analog_pass(
-                x.index_select(0, redo),
-                scale.index_select(0, redo) * factor.index_select(0, redo),
-                weight,
-                io,
-                generator,
-            )
-            y = y.index_copy(0, redo, y_redo)
-            saturated = torch.zeros_like(saturated)
-            saturated[redo] = saturated_redo
-    y = y * (scale * factor)  # step 7 (analog part): undo the input scaling
+    while (redo := _bound_management_rows(saturated, factor[:, 0], io)).numel():  # step 6
+        factor[redo] *= 2.0
+        x_redo, divisor = x.index_select(0, redo), scale.index_select(0, redo) * factor.index_select(0, redo)
+        y_redo, saturated_redo = _analog_pass(x_redo, divisor, weight, io, generator)
+        y = y.index_copy(0, redo, y_redo)
+        saturated = torch.zeros_like(saturated)
+        saturated[redo] = saturated_redo
+    y = y * (scale * factor) * gain  # step 7: undo the input scaling, digital gain
     return y.masked_fill(zero_input, 0.0) if bool(zero_input.any()) else y
+
+
+def _analog_mvm_kernels(
+    x: Tensor, weight: Tensor, io: IOParameters, generator: Generator | None, gain: Tensor
+) -> Tensor:
+    """``analog_mvm`` with the element-wise steps in the fused C++ kernels (same steps, same
+    rounding; the noise comes from Philox keyed by draws of ``generator``)."""
+    step = io.inp_res * 2 * io.inp_bound if io.inp_res > 0 else 1.0
+    scale, levels = kernels.input_stage(x, io, None)  # steps 1-2
+    y = levels @ weight.T  # step 3
+    saturated = kernels.output_stage(y, step, levels, io, kernels.draw_key(generator))  # steps 4-5
+    factor = torch.ones_like(scale)
+    while (redo := _bound_management_rows(saturated, factor, io)).numel():  # step 6
+        factor[redo] *= 2.0
+        _, levels_redo = kernels.input_stage(x.index_select(0, redo), io, factor.index_select(0, redo))
+        y_redo = levels_redo @ weight.T
+        saturated_redo = kernels.output_stage(y_redo, step, levels_redo, io, kernels.draw_key(generator))
+        y.index_copy_(0, redo, y_redo)
+        saturated = torch.zeros_like(saturated)
+        saturated[redo] = saturated_redo
+    kernels.finalize(y, scale * factor, gain)  # step 7 (all-zero rows have scale 0)
+    return y
 
 
 def probe_outputs(weight: Tensor, io: IOParameters, generator: Generator | None = None) -> Tensor:
     """What the tile reads for the one-hot probes e_1 .. e_in (``[in, out]``), as
     ``analog_mvm(eye(in), weight)`` would, without its GEMM.
 
-    A one-hot vector has noise-management scale 1 and passes the DAC as one level value v, so
-    its product is v times a weight column; only when bound management would have to act does
-    this fall back to the full MVM.
+    A one-hot vector has noise-management scale 1 and passes the DAC as one level, so its
+    product is that level times a weight column; only when bound management would have to
+    act does this fall back to the full MVM.
     """
     if io.is_perfect:
         return weight.T.clone()
     one = torch.ones(1, 1, dtype=weight.dtype, device=weight.device)
     levels, step = input_dac(one, one, io)
-    y = weight.T * (levels * step)
+    y = (weight.T * levels).mul_(step)
     y, saturated = output_stage(y, output_noise_std(levels, step, io), io, generator)
     if io.bound_management == BoundManagementType.ITERATIVE and bool(saturated.any()):
         eye = torch.eye(weight.shape[1], dtype=weight.dtype, device=weight.device)

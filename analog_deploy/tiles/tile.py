@@ -112,12 +112,12 @@ class AnalogTile(nn.Module):
         are drawn once; the compensation baseline is read right after."""
         target, scales = self.tile_weight(weight)
         noise_model = self.rpu_config.noise_model
-        g_scale = physics.conductance_scale(target, noise_model.g_max)
-        g_plus, g_minus = physics.weights_to_conductances(target, g_scale)
-        self.g_plus, self.nu_plus = physics.program(g_plus, noise_model, self.generator)
-        self.g_minus, self.nu_minus = physics.program(g_minus, noise_model, self.generator)
+        g_scale = physics.conductance_scale(target, noise_model.g_max).reshape(1)
+        self.g_plus, self.g_minus, self.nu_plus, self.nu_minus = physics.program(
+            target, g_scale, noise_model, self.generator
+        )
         self.out_scales = scales.clone()
-        self.conductance_scale = g_scale.reshape(1)
+        self.conductance_scale = g_scale
         self.analog_weight = physics.conductances_to_weights(self.g_plus, self.g_minus, g_scale)
         self.t_inference = None
         compensation = self.rpu_config.drift_compensation
@@ -134,10 +134,16 @@ class AnalogTile(nn.Module):
         fresh draw of the accumulated read noise) and re-estimate the compensation gain."""
         if not self.is_programmed:
             raise RuntimeError("drift needs a programmed tile: call program() first")
-        noise_model = self.rpu_config.noise_model
-        g_plus = physics.drift(self.g_plus, self.nu_plus, t_inference, noise_model, self.generator)
-        g_minus = physics.drift(self.g_minus, self.nu_minus, t_inference, noise_model, self.generator)
-        self.analog_weight = physics.conductances_to_weights(g_plus, g_minus, self.conductance_scale)
+        self.analog_weight = physics.drift(
+            self.g_plus,
+            self.g_minus,
+            self.nu_plus,
+            self.nu_minus,
+            self.conductance_scale,
+            float(t_inference),
+            self.rpu_config.noise_model,
+            self.generator,
+        )
         self.t_inference = float(t_inference)
         compensation = self.rpu_config.drift_compensation
         if compensation is not None:
@@ -160,8 +166,7 @@ class AnalogTile(nn.Module):
             analog_weight, gain = self.analog_weight, self.out_scales * self.alpha
         else:
             analog_weight, gain = self.tile_weight(weight)
-        y = analog_mvm(x, analog_weight, self.rpu_config.forward, self.generator)
-        return y * gain
+        return analog_mvm(x, analog_weight, self.rpu_config.forward, self.generator, gain)
 
     def get_extra_state(self) -> dict[str, Any]:
         return {"t_inference": self.t_inference, "generator_state": self.generator.get_state()}

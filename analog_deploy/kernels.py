@@ -1,0 +1,188 @@
+"""The C++ kernels of ``custom_ops/src/kernels`` (built into ``analog_deploy/lib`` by
+``pip install``), called through ctypes: the fast path of inference.
+
+The kernels fuse the element-wise stages of the analog MVM and the device physics into single
+multi-threaded passes with a counter-based (Philox) generator: torch has no fast way to draw
+the millions of Gaussian numbers the model needs. They implement the same specification as the
+pure-torch functions, which remain the reference and the path for autograd, other devices and
+dtypes; tests hold the two together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import functools
+from collections.abc import Iterator
+from importlib import resources
+
+import torch
+from torch import Generator, Tensor
+
+from .config.io import IOParameters
+from .config.enums import NoiseManagementType
+from .config.noise import PCMLikeNoiseModel
+
+LIBRARY_NAME = "libanalog_kernels.so"
+ABI_VERSION = 1
+
+_enabled = True
+
+_P = ctypes.c_void_p
+_I64 = ctypes.c_int64
+_U64 = ctypes.c_uint64
+_F = ctypes.c_float
+_D = ctypes.c_double
+_INT = ctypes.c_int
+_SIGNATURES = {
+    "ad_kernels_abi_version": [],
+    "ad_fill_normal": [_P, _I64, _U64, _U64, _INT],
+    "ad_input_stage": [_P, _I64, _I64, _I64, _D, _D, _INT, _P, _P, _P, _INT],
+    "ad_output_stage": [_P, _I64, _I64, _F, _P, _I64, _D, _D, _D, _D, _U64, _P, _INT],
+    "ad_finalize": [_P, _I64, _I64, _P, _P, _P, _INT],
+    "ad_pcm_program": [_P, _I64, _F, _F, _P, _INT, _F, _F, _U64, _P, _P, _P, _P, _INT],
+    "ad_pcm_drift": [_P, _P, _P, _P, _I64, _F, _D, _F, _F, _F, _F, _U64, _P, _INT],
+}
+
+
+def library_path() -> str | None:
+    """Where ``pip install`` put the kernel library, or None if this is an unbuilt source tree."""
+    try:
+        path = resources.files("analog_deploy.lib") / LIBRARY_NAME
+    except ModuleNotFoundError:
+        return None
+    return str(path) if path.is_file() else None
+
+
+@functools.cache
+def _library() -> ctypes.CDLL | None:
+    path = library_path()
+    if path is None:
+        return None
+    library = ctypes.CDLL(path)
+    for name, argtypes in _SIGNATURES.items():
+        function = getattr(library, name)
+        function.argtypes = argtypes
+        function.restype = ctypes.c_int if name == "ad_kernels_abi_version" else None
+    version = library.ad_kernels_abi_version()
+    if version != ABI_VERSION:
+        raise ImportError(
+            f"{path} has kernel ABI {version}, this analog_deploy needs {ABI_VERSION}: reinstall "
+            "the package (pip install .) so the library is rebuilt"
+        )
+    return library
+
+
+def available() -> bool:
+    """True if the compiled kernels are installed (and not switched off by ``disabled()``)."""
+    return _enabled and _library() is not None
+
+
+@contextlib.contextmanager
+def disabled() -> Iterator[None]:
+    """Run the pure-torch reference path inside this block (for tests and comparisons)."""
+    global _enabled
+    previous, _enabled = _enabled, False
+    try:
+        yield
+    finally:
+        _enabled = previous
+
+
+def applicable(*tensors: Tensor) -> bool:
+    """Whether the kernels can stand in for the torch path: built, float32 on the CPU, and no
+    gradient to propagate (the kernels are inference-only)."""
+    if not available():
+        return False
+    grad = torch.is_grad_enabled()
+    return all(
+        t.dtype == torch.float32 and t.device.type == "cpu" and not (grad and t.requires_grad) for t in tensors
+    )
+
+
+def draw_key(generator: Generator | None) -> int:
+    """A 63-bit Philox key from a torch generator, so the generator (saved in checkpoints)
+    stays the single source of every random number."""
+    return int(torch.randint(0, 2**63 - 1, (1,), generator=generator).item())
+
+
+def _ptr(tensor: Tensor | None) -> int | None:
+    return None if tensor is None else tensor.data_ptr()
+
+
+def _threads() -> int:
+    return torch.get_num_threads()
+
+
+def fill_normal(shape: tuple[int, ...], key: int, stream: int = 0) -> Tensor:
+    """Standard normals from Philox (key, stream)."""
+    out = torch.empty(shape, dtype=torch.float32)
+    _library().ad_fill_normal(out.data_ptr(), out.numel(), key, stream, _threads())
+    return out
+
+
+def input_stage(x: Tensor, io: IOParameters, factor: Tensor | None) -> tuple[Tensor, Tensor]:
+    """Noise management and DAC: per-row scale (0 for all-zero rows) and integer levels."""
+    if x.stride(-1) != 1:
+        x = x.contiguous()
+    rows, cols = x.shape
+    scale = torch.empty(rows, dtype=torch.float32)
+    levels = torch.empty(rows, cols, dtype=torch.float32)
+    factor = None if factor is None else factor.contiguous()
+    _library().ad_input_stage(
+        x.data_ptr(), rows, cols, x.stride(0), io.inp_bound, io.inp_res,
+        int(io.noise_management == NoiseManagementType.ABS_MAX), _ptr(factor), scale.data_ptr(),
+        levels.data_ptr(), _threads(),
+    )
+    return scale, levels
+
+
+def output_stage(y: Tensor, step: float, levels: Tensor, io: IOParameters, key: int) -> Tensor:
+    """Output noise and ADC in place on the contiguous ``y``; returns which rows saturated."""
+    rows, cols = y.shape
+    saturated = torch.empty(rows, dtype=torch.bool)
+    w_noise = io.w_noise if io.w_noise_type.name != "NONE" else 0.0
+    _library().ad_output_stage(
+        y.data_ptr(), rows, cols, step, levels.data_ptr(), levels.shape[1], io.out_noise, w_noise,
+        io.out_bound, io.out_res, key, saturated.data_ptr(), _threads(),
+    )
+    return saturated
+
+
+def finalize(y: Tensor, row_scale: Tensor, col_gain: Tensor, bias: Tensor | None = None) -> None:
+    """y = y * row_scale[:, None] * col_gain (+ bias), in place."""
+    rows, cols = y.shape
+    _library().ad_finalize(
+        y.data_ptr(), rows, cols, row_scale.contiguous().data_ptr(), col_gain.contiguous().data_ptr(),
+        _ptr(None if bias is None else bias.contiguous()), _threads(),
+    )
+
+
+def pcm_program(
+    weight: Tensor, conductance_scale: float, model: PCMLikeNoiseModel, key: int
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(G+, G-, nu+, nu-) of programmed PCM devices for tile weights (see physics.pcm)."""
+    weight = weight.contiguous()
+    g_plus, g_minus, nu_plus, nu_minus = (torch.empty_like(weight) for _ in range(4))
+    coeff = torch.tensor(model.prog_coeff, dtype=torch.float32)
+    std_scale = model.prog_noise_scale * model.g_max / model.prog_coeff_g_max_reference
+    _library().ad_pcm_program(
+        weight.data_ptr(), weight.numel(), conductance_scale, model.g_max, coeff.data_ptr(), coeff.numel(),
+        std_scale, model.drift_scale, key, g_plus.data_ptr(), g_minus.data_ptr(), nu_plus.data_ptr(),
+        nu_minus.data_ptr(), _threads(),
+    )
+    return g_plus, g_minus, nu_plus, nu_minus
+
+
+def pcm_drift(
+    g_plus: Tensor, g_minus: Tensor, nu_plus: Tensor, nu_minus: Tensor, conductance_scale: float,
+    t_inference: float, model: PCMLikeNoiseModel, key: int,
+) -> Tensor:
+    """Tile weights t_inference seconds after programming (see physics.pcm.drift)."""
+    weight = torch.empty_like(g_plus)
+    _library().ad_pcm_drift(
+        g_plus.data_ptr(), g_minus.data_ptr(), nu_plus.data_ptr(), nu_minus.data_ptr(), g_plus.numel(),
+        conductance_scale, t_inference, model.g_max, model.t_0, model.t_read, model.read_noise_scale, key,
+        weight.data_ptr(), _threads(),
+    )
+    return weight

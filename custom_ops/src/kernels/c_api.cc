@@ -1,0 +1,49 @@
+// The C ABI of the kernels, for Python (ctypes) and any other host. Every function takes
+// plain pointers and sizes; nothing here allocates or keeps state.
+#include <cstdint>
+
+#include "mvm.h"
+#include "pcm.h"
+
+#define AD_EXPORT extern "C" __attribute__((visibility("default")))
+
+AD_EXPORT int ad_kernels_abi_version() { return 1; }
+
+AD_EXPORT void ad_fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, int threads) {
+  analog::fill_normal(out, n, key, stream, threads);
+}
+
+AD_EXPORT void ad_input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, double inp_bound,
+                              double inp_res, int abs_max_scaling, const float* factor, float* scale,
+                              float* levels, int threads) {
+  const analog::InputParams p{inp_bound, inp_res, abs_max_scaling != 0};
+  analog::input_stage(x, rows, cols, ld_x, p, factor, scale, levels, threads);
+}
+
+AD_EXPORT void ad_output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
+                               int64_t levels_cols, double out_noise, double w_noise, double out_bound,
+                               double out_res, uint64_t key, uint8_t* saturated, int threads) {
+  const analog::OutputParams p{out_noise, w_noise, out_bound, out_res};
+  analog::output_stage(y, rows, cols, step, levels, levels_cols, p, key, saturated, threads);
+}
+
+AD_EXPORT void ad_finalize(float* y, int64_t rows, int64_t cols, const float* row_scale,
+                           const float* col_gain, const float* bias, int threads) {
+  analog::finalize(y, rows, cols, row_scale, col_gain, bias, threads);
+}
+
+AD_EXPORT void ad_pcm_program(const float* weight, int64_t n, float conductance_scale, float g_max,
+                              const float* prog_coeff, int prog_coeff_count, float prog_std_scale,
+                              float drift_scale, uint64_t key, float* g_plus, float* g_minus,
+                              float* nu_plus, float* nu_minus, int threads) {
+  const analog::PcmParams p{g_max, prog_coeff, prog_coeff_count, prog_std_scale, drift_scale, 0, 0, 0};
+  analog::pcm_program(weight, n, conductance_scale, p, key, g_plus, g_minus, nu_plus, nu_minus, threads);
+}
+
+AD_EXPORT void ad_pcm_drift(const float* g_plus, const float* g_minus, const float* nu_plus,
+                            const float* nu_minus, int64_t n, float conductance_scale, double t_inference,
+                            float g_max, float t_0, float t_read, float read_noise_scale, uint64_t key,
+                            float* weight, int threads) {
+  const analog::PcmParams p{g_max, nullptr, 0, 0, 0, t_0, t_read, read_noise_scale};
+  analog::pcm_drift(g_plus, g_minus, nu_plus, nu_minus, n, conductance_scale, t_inference, p, key, weight, threads);
+}

@@ -1,0 +1,49 @@
+// The element-wise stages of the analog MVM (docs/analog_mvm.md), on raw row-major buffers.
+// The GEMM between them is not ours: callers use their framework's tuned matmul.
+#pragma once
+
+#include <cstdint>
+
+namespace analog {
+
+// Parameters arrive in double precision (as configured); steps and bounds are derived in double
+// and rounded to float once, exactly as the torch reference does.
+struct InputParams {
+  double inp_bound;     // DAC range [-inp_bound, inp_bound]
+  double inp_res;       // DAC step as a fraction of 2 * inp_bound; 0 = no quantization
+  bool abs_max_scaling; // noise management ABS_MAX (else NONE)
+};
+
+struct OutputParams {
+  double out_noise;  // std of the additive output noise
+  double w_noise;    // per-forward weight noise, output-referred: std w_noise * ||x_dac||_2
+  double out_bound;  // ADC range; 0 = no clipping
+  double out_res;    // ADC step as a fraction of 2 * out_bound; 0 = no quantization
+};
+
+// DAC step of the input levels (1 when the DAC does not quantize).
+float input_step(const InputParams& p);
+
+// Steps 1-2 for `rows` vectors of `cols` values (row r starts at x + r * ld_x):
+// scale[r] = max|x_r| (ABS_MAX; 1 without noise management; 0 for an all-zero row), then
+// levels = clamp(round(x / (scale * factor[r] * step)), +-inp_bound / step), the integer DAC
+// levels (unrounded when inp_res = 0). factor may be null (= 1).
+void input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, const InputParams& p,
+                 const float* factor, float* scale, float* levels, int threads);
+
+// Steps 4-5 in place on y = levels @ W^T: y = y * step, plus Gaussian noise (Philox keyed by
+// `key`; row r, column block b of 32 uses counters (r * blocks + b) * 8 ..), then the ADC. saturated[r] = 1 if a value of row r
+// exceeded out_bound before clipping. levels (with levels_cols columns) is only read for
+// w_noise > 0.
+void output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
+                  int64_t levels_cols, const OutputParams& p, uint64_t key, uint8_t* saturated,
+                  int threads);
+
+// Step 7 in place: y[r, c] = y[r, c] * row_scale[r] * col_gain[c] (+ bias[c] if not null).
+void finalize(float* y, int64_t rows, int64_t cols, const float* row_scale, const float* col_gain,
+              const float* bias, int threads);
+
+// n standard normals of (key, stream), in blocks of 32 (see normal_block).
+void fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, int threads);
+
+}  // namespace analog
