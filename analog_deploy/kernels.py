@@ -20,7 +20,7 @@ import torch
 from torch import Generator, Tensor
 
 from .config.io import IOParameters
-from .config.enums import NoiseManagementType
+from .config.enums import NoiseManagementType, WeightNoiseType
 from .config.noise import PCMLikeNoiseModel
 
 LIBRARY_NAME = "libanalog_kernels.so"
@@ -40,7 +40,7 @@ _SIGNATURES = {
     "ad_input_stage": [_P, _I64, _I64, _I64, _D, _D, _INT, _P, _P, _P, _INT],
     "ad_output_stage": [_P, _I64, _I64, _F, _P, _I64, _D, _D, _D, _D, _U64, _P, _INT],
     "ad_finalize": [_P, _I64, _I64, _P, _P, _P, _INT],
-    "ad_pcm_program": [_P, _I64, _F, _F, _P, _INT, _F, _F, _U64, _P, _P, _P, _P, _INT],
+    "ad_pcm_program": [_P, _I64, _F, _F, _P, _INT, _F, _F, _U64, _P, _P, _P, _P, _P, _INT],
     "ad_pcm_drift": [_P, _P, _P, _P, _I64, _F, _D, _F, _F, _F, _F, _U64, _P, _INT],
 }
 
@@ -141,7 +141,7 @@ def output_stage(y: Tensor, step: float, levels: Tensor, io: IOParameters, key: 
     """Output noise and ADC in place on the contiguous ``y``; returns which rows saturated."""
     rows, cols = y.shape
     saturated = torch.empty(rows, dtype=torch.bool)
-    w_noise = io.w_noise if io.w_noise_type.name != "NONE" else 0.0
+    w_noise = io.w_noise if io.w_noise_type != WeightNoiseType.NONE else 0.0
     _library().ad_output_stage(
         y.data_ptr(), rows, cols, step, levels.data_ptr(), levels.shape[1], io.out_noise, w_noise,
         io.out_bound, io.out_res, key, saturated.data_ptr(), _threads(),
@@ -160,18 +160,19 @@ def finalize(y: Tensor, row_scale: Tensor, col_gain: Tensor, bias: Tensor | None
 
 def pcm_program(
     weight: Tensor, conductance_scale: float, model: PCMLikeNoiseModel, key: int
-) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """(G+, G-, nu+, nu-) of programmed PCM devices for tile weights (see physics.pcm)."""
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """(G+, G-, nu+, nu-, programmed weights) of PCM devices for tile weights (see
+    physics.pcm)."""
     weight = weight.contiguous()
-    g_plus, g_minus, nu_plus, nu_minus = (torch.empty_like(weight) for _ in range(4))
+    g_plus, g_minus, nu_plus, nu_minus, programmed = (torch.empty_like(weight) for _ in range(5))
     coeff = torch.tensor(model.prog_coeff, dtype=torch.float32)
     std_scale = model.prog_noise_scale * model.g_max / model.prog_coeff_g_max_reference
     _library().ad_pcm_program(
         weight.data_ptr(), weight.numel(), conductance_scale, model.g_max, coeff.data_ptr(), coeff.numel(),
         std_scale, model.drift_scale, key, g_plus.data_ptr(), g_minus.data_ptr(), nu_plus.data_ptr(),
-        nu_minus.data_ptr(), _threads(),
+        nu_minus.data_ptr(), programmed.data_ptr(), _threads(),
     )
-    return g_plus, g_minus, nu_plus, nu_minus
+    return g_plus, g_minus, nu_plus, nu_minus, programmed
 
 
 def pcm_drift(

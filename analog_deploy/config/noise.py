@@ -20,7 +20,7 @@ class PCMLikeNoiseModel:
 
     prog_coeff: tuple[float, ...] = (0.26348, 1.9650, -1.1731)
     """Programming-noise std polynomial ``sum_i c_i (G_target / g_max)^i`` (in uS at
-    ``prog_coeff_g_max_reference``)."""
+    ``prog_coeff_g_max_reference``); 1 to 8 coefficients."""
 
     prog_coeff_g_max_reference: float = 25.0
     """The g_max at which ``prog_coeff`` was fitted; the std scales by g_max / this value."""
@@ -43,13 +43,13 @@ class PCMLikeNoiseModel:
 
     def __post_init__(self) -> None:
         owner = type(self).__name__
-        if isinstance(self.prog_coeff, (list, tuple)) and self.prog_coeff:
+        if isinstance(self.prog_coeff, (list, tuple)) and 1 <= len(self.prog_coeff) <= 8:
             self.prog_coeff = tuple(self.prog_coeff)
             for index, coeff in enumerate(self.prog_coeff):
                 check_number(owner, f"prog_coeff[{index}]", coeff)
         else:
             raise ValueError(
-                f"{owner}.prog_coeff must be a non-empty list of numbers, got {self.prog_coeff!r}"
+                f"{owner}.prog_coeff must be a list of 1 to 8 numbers, got {self.prog_coeff!r}"
             )
         check_number(owner, "g_max", self.g_max, low=0.0, low_inclusive=False)
         check_number(

@@ -2,10 +2,11 @@
 drift compensation."""
 
 from .compensation import compensation_gain, readout
-from .conductance import conductance_scale, conductances_to_weights, weights_to_conductances
+from .conductance import abs_max, conductance_scale, conductances_to_weights, weights_to_conductances
 from .device import drift, program
 
 __all__ = [
+    "abs_max",
     "compensation_gain",
     "conductance_scale",
     "conductances_to_weights",

@@ -3,6 +3,7 @@ readout right after programming."""
 
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 
 from ..config.compensation import DriftCompensation, PerColumnDriftCompensation
@@ -16,8 +17,10 @@ def readout(probe_output: Tensor, compensation: DriftCompensation) -> Tensor:
 
     ``probe_output`` is [number of probes, outputs]."""
     if isinstance(compensation, PerColumnDriftCompensation):
-        return probe_output.abs().mean(dim=0).clamp_(min=_MIN_READOUT)
-    return probe_output.abs().mean().clamp_(min=_MIN_READOUT).reshape(1)
+        column_sums = torch.linalg.vector_norm(probe_output, ord=1, dim=0)
+        return column_sums.div_(probe_output.shape[0]).clamp_(min=_MIN_READOUT)
+    total = torch.linalg.vector_norm(probe_output, ord=1)
+    return total.div_(probe_output.numel()).clamp_(min=_MIN_READOUT).reshape(1)
 
 
 def compensation_gain(baseline: Tensor, current: Tensor) -> Tensor:

@@ -20,20 +20,19 @@ def _check_model(model: NoiseModel) -> None:
 
 def program(
     weight: Tensor, conductance_scale: Tensor, model: NoiseModel, generator: Generator | None
-) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Program tile weights onto differential pairs: programmed (G+, G-) in uS and the drift
-    exponents (nu+, nu-) of every device."""
+) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    """Program tile weights onto differential pairs: programmed (G+, G-) in uS, the drift
+    exponents (nu+, nu-) of every device, and the programmed weights read back."""
     _check_model(model)
     if isinstance(model, PCMLikeNoiseModel) and kernels.applicable(weight):
         return kernels.pcm_program(weight, float(conductance_scale), model, kernels.draw_key(generator))
     g_plus, g_minus = weights_to_conductances(weight, conductance_scale)
     if isinstance(model, IdealNoiseModel):
-        zeros = torch.zeros_like(weight)
-        return g_plus, g_minus, zeros, zeros.clone()
-    g_plus_prog, g_minus_prog = pcm.program(g_plus, model, generator), pcm.program(g_minus, model, generator)
-    return g_plus_prog, g_minus_prog, pcm.drift_exponents(g_plus, model, generator), pcm.drift_exponents(
-        g_minus, model, generator
-    )
+        nu_plus, nu_minus = torch.zeros_like(weight), torch.zeros_like(weight)
+    else:
+        nu_plus, nu_minus = pcm.drift_exponents(g_plus, model, generator), pcm.drift_exponents(g_minus, model, generator)
+        g_plus, g_minus = pcm.program(g_plus, model, generator), pcm.program(g_minus, model, generator)
+    return g_plus, g_minus, nu_plus, nu_minus, conductances_to_weights(g_plus, g_minus, conductance_scale)
 
 
 def drift(

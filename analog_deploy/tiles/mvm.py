@@ -170,20 +170,25 @@ def _analog_mvm_kernels(
 
 
 def probe_outputs(weight: Tensor, io: IOParameters, generator: Generator | None = None) -> Tensor:
-    """What the tile reads for the one-hot probes e_1 .. e_in (``[in, out]``), as
-    ``analog_mvm(eye(in), weight)`` would, without its GEMM.
+    """What the tile reads for the one-hot probes e_1 .. e_in (``[in, out]``, returned as a
+    transposed view), as ``analog_mvm(eye(in), weight)`` would, without its GEMM.
 
     A one-hot vector has noise-management scale 1 and passes the DAC as one level, so its
-    product is that level times a weight column; only when bound management would have to
-    act does this fall back to the full MVM.
+    product is that level times a weight column; every later step is element-wise, so it runs
+    on the weight's own ``[out, in]`` layout. Only when bound management would have to act
+    does this fall back to the full MVM.
     """
     if io.is_perfect:
         return weight.T.clone()
     one = torch.ones(1, 1, dtype=weight.dtype, device=weight.device)
     levels, step = input_dac(one, one, io)
-    y = (weight.T * levels).mul_(step)
-    y, saturated = output_stage(y, output_noise_std(levels, step, io), io, generator)
+    y = weight * levels
+    if kernels.applicable(y):
+        probe_levels = levels.expand(weight.shape[0], 1).contiguous()
+        saturated = kernels.output_stage(y, step, probe_levels, io, kernels.draw_key(generator))
+    else:
+        y, saturated = output_stage(y.mul_(step), output_noise_std(levels, step, io), io, generator)
     if io.bound_management == BoundManagementType.ITERATIVE and bool(saturated.any()):
         eye = torch.eye(weight.shape[1], dtype=weight.dtype, device=weight.device)
         return analog_mvm(eye, weight, io, generator)
-    return y
+    return y.T

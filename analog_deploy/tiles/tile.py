@@ -96,7 +96,7 @@ class AnalogTile(nn.Module):
         if mapping.weight_scaling_columnwise:
             abs_max = block.abs().amax(dim=1)
         else:
-            abs_max = block.abs().max().expand(block.shape[0])
+            abs_max = physics.abs_max(block).expand(block.shape[0])
         return (abs_max / mapping.weight_scaling_omega).clamp(min=_MIN_SCALE)
 
     def tile_weight(self, weight: Tensor) -> tuple[Tensor, Tensor]:
@@ -113,12 +113,11 @@ class AnalogTile(nn.Module):
         target, scales = self.tile_weight(weight)
         noise_model = self.rpu_config.noise_model
         g_scale = physics.conductance_scale(target, noise_model.g_max).reshape(1)
-        self.g_plus, self.g_minus, self.nu_plus, self.nu_minus = physics.program(
+        self.g_plus, self.g_minus, self.nu_plus, self.nu_minus, self.analog_weight = physics.program(
             target, g_scale, noise_model, self.generator
         )
         self.out_scales = scales.clone()
         self.conductance_scale = g_scale
-        self.analog_weight = physics.conductances_to_weights(self.g_plus, self.g_minus, g_scale)
         self.t_inference = None
         compensation = self.rpu_config.drift_compensation
         if compensation is None:

@@ -153,9 +153,9 @@ def test_enum_accepts_member_name_and_value_string(name, enum_type):
         assert getattr(IOParameters(**{name: member.value}), name) is member
 
 
-@pytest.mark.parametrize("value", [(), [], None, "0.26348", 0.26348])
-def test_prog_coeff_must_be_non_empty_sequence(value):
-    with pytest.raises(ValueError, match=r"PCMLikeNoiseModel\.prog_coeff must be a non-empty list"):
+@pytest.mark.parametrize("value", [(), [], None, "0.26348", 0.26348, [0.1] * 9])
+def test_prog_coeff_must_be_a_list_of_one_to_eight_numbers(value):
+    with pytest.raises(ValueError, match=r"PCMLikeNoiseModel\.prog_coeff must be a list of 1 to 8 numbers"):
         PCMLikeNoiseModel(prog_coeff=value)
 
 

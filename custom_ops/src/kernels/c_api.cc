@@ -35,9 +35,11 @@ AD_EXPORT void ad_finalize(float* y, int64_t rows, int64_t cols, const float* ro
 AD_EXPORT void ad_pcm_program(const float* weight, int64_t n, float conductance_scale, float g_max,
                               const float* prog_coeff, int prog_coeff_count, float prog_std_scale,
                               float drift_scale, uint64_t key, float* g_plus, float* g_minus,
-                              float* nu_plus, float* nu_minus, int threads) {
+                              float* nu_plus, float* nu_minus, float* programmed_weight, int threads) {
+  if (prog_coeff_count < 1 || prog_coeff_count > analog::kMaxProgCoeff) return;  // the caller validates
   const analog::PcmParams p{g_max, prog_coeff, prog_coeff_count, prog_std_scale, drift_scale, 0, 0, 0};
-  analog::pcm_program(weight, n, conductance_scale, p, key, g_plus, g_minus, nu_plus, nu_minus, threads);
+  analog::pcm_program(weight, n, conductance_scale, p, key, g_plus, g_minus, nu_plus, nu_minus,
+                      programmed_weight, threads);
 }
 
 AD_EXPORT void ad_pcm_drift(const float* g_plus, const float* g_minus, const float* nu_plus,

@@ -6,6 +6,14 @@
 #include <cmath>
 #include <cstdint>
 
+// Hot kernels are compiled twice, for AVX2 and for baseline x86-64, and the loader picks the
+// best the CPU has (GCC/Clang function multi-versioning); elsewhere they are compiled once.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define AD_MULTIVERSION __attribute__((target_clones("avx2", "default")))
+#else
+#define AD_MULTIVERSION
+#endif
+
 namespace analog {
 
 // Bit casts the vectorizer understands (a memcpy in the loop body stops it).

@@ -18,7 +18,7 @@ float input_step(const InputParams& p) {
   return p.inp_res > 0 ? static_cast<float>(p.inp_res * 2.0 * p.inp_bound) : 1.0f;
 }
 
-void input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, const InputParams& p,
+AD_MULTIVERSION void input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, const InputParams& p,
                  const float* factor, float* scale, float* levels, int threads) {
   const bool quantize = p.inp_res > 0;
   const float step = input_step(p);
@@ -46,7 +46,7 @@ void input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, const
   }
 }
 
-void output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
+AD_MULTIVERSION void output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
                   int64_t levels_cols, const OutputParams& p, uint64_t key, uint8_t* saturated,
                   int threads) {
   const bool clip = p.out_bound > 0;
@@ -99,7 +99,7 @@ void output_stage(float* y, int64_t rows, int64_t cols, float step, const float*
   }
 }
 
-void finalize(float* y, int64_t rows, int64_t cols, const float* row_scale, const float* col_gain,
+AD_MULTIVERSION void finalize(float* y, int64_t rows, int64_t cols, const float* row_scale, const float* col_gain,
               const float* bias, int threads) {
 #pragma omp parallel for num_threads(threads) schedule(static) if (rows * cols >= kParallelThreshold)
   for (int64_t r = 0; r < rows; ++r) {
@@ -113,7 +113,7 @@ void finalize(float* y, int64_t rows, int64_t cols, const float* row_scale, cons
   }
 }
 
-void fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, int threads) {
+AD_MULTIVERSION void fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, int threads) {
   const int64_t blocks = (n + kBlockNormals - 1) / kBlockNormals;
 #pragma omp parallel for num_threads(threads) schedule(static) if (n >= kParallelThreshold)
   for (int64_t b = 0; b < blocks; ++b) {

@@ -12,13 +12,6 @@ constexpr float kMinRelativeG = 1e-7f;
 
 inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
-inline float programming_std(float g, const PcmParams& p) {
-  const float relative = g / p.g_max;
-  float std_dev = p.prog_coeff[p.prog_coeff_count - 1];
-  for (int i = p.prog_coeff_count - 2; i >= 0; --i) std_dev = std_dev * relative + p.prog_coeff[i];
-  return std_dev * p.prog_std_scale;
-}
-
 inline float drift_exponent(float g_target, float z, const PcmParams& p) {
   const float log_g = fast_log(max_f(std::fabs(g_target / p.g_max), kMinRelativeG));
   const float mean = clampf(log_g * -0.0155f + 0.0244f, 0.049f, 0.1f);
@@ -27,56 +20,85 @@ inline float drift_exponent(float g_target, float z, const PcmParams& p) {
 }
 
 inline float drifted(float g_prog, float nu, float z, float log_ratio, float time_factor, const PcmParams& p) {
-  const float g_drift = log_ratio > 0 ? g_prog * fast_exp(-nu * log_ratio) : g_prog;
-  const float relative = std::fabs(g_prog / p.g_max);
-  const float powered = relative > 0 ? fast_pow(relative, 0.65f) : 0.0f;
+  // Branch-free so the loop vectorizes: exp(0) is exactly 1, and a zero conductance's
+  // power is floored at 1e-3 anyway.
+  const float g_drift = g_prog * fast_exp(-nu * log_ratio);
+  const float powered = fast_pow(max_f(std::fabs(g_prog / p.g_max), 1e-30f), 0.65f);
   const float q_s = min_f(0.0088f / max_f(powered, 1e-3f), 0.2f);
   return max_f(z * (q_s * time_factor) * std::fabs(g_drift) + g_drift, 0.0f);
 }
 
 }  // namespace
 
-void pcm_program(const float* weight, int64_t n, float conductance_scale, const PcmParams& p,
+AD_MULTIVERSION void pcm_program(const float* weight, int64_t n, float conductance_scale, const PcmParams& p,
                  uint64_t key, float* g_plus, float* g_minus, float* nu_plus, float* nu_minus,
-                 int threads) {
+                 float* programmed_weight, int threads) {
   const int64_t blocks = (n + kLanes - 1) / kLanes;  // one Philox lane (4 normals) per device
+  float coeff[kMaxProgCoeff] = {};  // zero-padded: a fixed-length Horner loop vectorizes
+  for (int c = 0; c < p.prog_coeff_count && c < kMaxProgCoeff; ++c) coeff[c] = p.prog_coeff[c];
 #pragma omp parallel for num_threads(threads) schedule(static) if (n >= kParallelThreshold)
   for (int64_t b = 0; b < blocks; ++b) {
     float z[kBlockNormals];
     normal_block(key, static_cast<uint64_t>(b) * kLanes, 0, z);
     const int64_t count = n - b * kLanes < kLanes ? n - b * kLanes : kLanes;
-    for (int64_t k = 0; k < count; ++k) {
-      const int64_t i = b * kLanes + k;
-      const float scaled = weight[i] * conductance_scale;
+    float w[kLanes] = {};  // local, zero-padded copy: the lane loop below then vectorizes
+    for (int64_t k = 0; k < count; ++k) w[k] = weight[b * kLanes + k];
+    float out_gp[kLanes], out_gm[kLanes], out_np[kLanes], out_nm[kLanes];
+#pragma omp simd
+    for (int k = 0; k < kLanes; ++k) {
+      const float scaled = w[k] * conductance_scale;
       const float target_plus = max_f(scaled, 0.0f);
       const float target_minus = max_f(-scaled, 0.0f);
-      g_plus[i] = max_f(z[k] * programming_std(target_plus, p) + target_plus, 0.0f);
-      g_minus[i] = max_f(z[kLanes + k] * programming_std(target_minus, p) + target_minus, 0.0f);
-      nu_plus[i] = drift_exponent(target_plus, z[2 * kLanes + k], p);
-      nu_minus[i] = drift_exponent(target_minus, z[3 * kLanes + k], p);
+      // Programming-noise std: Horner's rule in G / g_max, for both devices in one loop.
+      float std_plus = 0.0f, std_minus = 0.0f;
+      for (int c = kMaxProgCoeff - 1; c >= 0; --c) {
+        std_plus = std_plus * (target_plus / p.g_max) + coeff[c];
+        std_minus = std_minus * (target_minus / p.g_max) + coeff[c];
+      }
+      out_gp[k] = max_f(z[k] * (std_plus * p.prog_std_scale) + target_plus, 0.0f);
+      out_gm[k] = max_f(z[kLanes + k] * (std_minus * p.prog_std_scale) + target_minus, 0.0f);
+      out_np[k] = drift_exponent(target_plus, z[2 * kLanes + k], p);
+      out_nm[k] = drift_exponent(target_minus, z[3 * kLanes + k], p);
+    }
+    for (int64_t k = 0; k < count; ++k) {
+      g_plus[b * kLanes + k] = out_gp[k];
+      g_minus[b * kLanes + k] = out_gm[k];
+      nu_plus[b * kLanes + k] = out_np[k];
+      nu_minus[b * kLanes + k] = out_nm[k];
+      programmed_weight[b * kLanes + k] = (out_gp[k] - out_gm[k]) / conductance_scale;
     }
   }
 }
 
-void pcm_drift(const float* g_plus, const float* g_minus, const float* nu_plus,
+AD_MULTIVERSION void pcm_drift(const float* g_plus, const float* g_minus, const float* nu_plus,
                const float* nu_minus, int64_t n, float conductance_scale, double t_inference,
                const PcmParams& p, uint64_t key, float* weight, int threads) {
   const float log_ratio = static_cast<float>(t_inference > 0 ? std::log((t_inference + p.t_0) / p.t_0) : 0.0);
   const float time_factor = static_cast<float>(
       std::sqrt(std::log((t_inference + p.t_0 + p.t_read) / (2.0 * p.t_read))) * p.read_noise_scale);
-  constexpr int64_t kDevices = kBlockNormals / 2;  // two normals (G+, G-) per device
+  constexpr int kDevices = kBlockNormals / 2;  // two normals (G+, G-) per device
   const int64_t blocks = (n + kDevices - 1) / kDevices;
 #pragma omp parallel for num_threads(threads) schedule(static) if (n >= kParallelThreshold)
   for (int64_t b = 0; b < blocks; ++b) {
     float z[kBlockNormals];
     normal_block(key, static_cast<uint64_t>(b) * kLanes, 1, z);
-    const int64_t count = n - b * kDevices < kDevices ? n - b * kDevices : kDevices;
+    const int64_t first = b * kDevices;
+    const int64_t count = n - first < kDevices ? n - first : kDevices;
+    // Local, zero-padded copies: the lane loop below then vectorizes.
+    float gp[kDevices] = {}, gm[kDevices] = {}, np[kDevices] = {}, nm[kDevices] = {}, out[kDevices];
     for (int64_t k = 0; k < count; ++k) {
-      const int64_t i = b * kDevices + k;
-      const float gp = drifted(g_plus[i], nu_plus[i], z[k], log_ratio, time_factor, p);
-      const float gm = drifted(g_minus[i], nu_minus[i], z[kDevices + k], log_ratio, time_factor, p);
-      weight[i] = (gp - gm) / conductance_scale;
+      gp[k] = g_plus[first + k];
+      gm[k] = g_minus[first + k];
+      np[k] = nu_plus[first + k];
+      nm[k] = nu_minus[first + k];
     }
+#pragma omp simd
+    for (int k = 0; k < kDevices; ++k) {
+      const float plus = drifted(gp[k], np[k], z[k], log_ratio, time_factor, p);
+      const float minus = drifted(gm[k], nm[k], z[kDevices + k], log_ratio, time_factor, p);
+      out[k] = (plus - minus) / conductance_scale;
+    }
+    for (int64_t k = 0; k < count; ++k) weight[first + k] = out[k];
   }
 }
 

@@ -6,6 +6,8 @@
 
 namespace analog {
 
+constexpr int kMaxProgCoeff = 8;  // longest programming-noise polynomial (checked by the caller)
+
 struct PcmParams {
   float g_max;             // uS, conductance of the tile's absolute max weight
   const float* prog_coeff; // programming-noise std polynomial in G / g_max (uS at the reference)
@@ -19,10 +21,10 @@ struct PcmParams {
 
 // Program n weights (tile units; conductance_scale uS per unit): targets on a differential
 // pair, programming noise (clipped at 0) and one drift exponent per device, from stream 0 of
-// `key`.
+// `key`; also the programmed weights (G+ - G-) / conductance_scale.
 void pcm_program(const float* weight, int64_t n, float conductance_scale, const PcmParams& p,
                  uint64_t key, float* g_plus, float* g_minus, float* nu_plus, float* nu_minus,
-                 int threads);
+                 float* programmed_weight, int threads);
 
 // Weights t_inference seconds after programming: power-law drift and accumulated 1/f read
 // noise on both devices, clipped at 0, read back as (G+ - G-) / conductance_scale; stream 1

@@ -25,7 +25,8 @@ constexpr int kBlockNormals = 4 * kLanes;  // normals produced per block
 // (key, stream), by Box-Muller. Normal j comes from lane j % 8, word j / 8 (a fixed layout, so
 // any split of the work over threads gives the same numbers). Tails are exact up to 5.9 sigma
 // (the smallest uniform is 2^-25).
-inline void normal_block(uint64_t key, uint64_t counter0, uint64_t stream, float out[kBlockNormals]) {
+__attribute__((always_inline)) inline void normal_block(uint64_t key, uint64_t counter0, uint64_t stream,
+                                                       float out[kBlockNormals]) {
   uint32_t c0[kLanes], c1[kLanes], c2[kLanes], c3[kLanes];
 #pragma omp simd
   for (int lane = 0; lane < kLanes; ++lane) {
