@@ -25,7 +25,8 @@ def _targets(weight_value: float) -> tuple[torch.Tensor, torch.Tensor]:
 def test_ideal_model_programs_and_drifts_exactly():
     weight = torch.linspace(-1, 1, 101)
     scale = physics.conductance_scale(weight, G_MAX).reshape(1)
-    g_plus, g_minus, nu_plus, nu_minus = physics.program(weight, scale, IdealNoiseModel(), None)
+    g_plus, g_minus, nu_plus, nu_minus, programmed = physics.program(weight, scale, IdealNoiseModel(), None)
+    torch.testing.assert_close(programmed, weight, rtol=0, atol=1e-6)
     assert torch.equal(nu_plus, torch.zeros_like(weight)) and torch.equal(nu_minus, nu_plus)
     drifted = physics.drift(g_plus, g_minus, nu_plus, nu_minus, scale, 365 * DAY, IdealNoiseModel(), None)
     torch.testing.assert_close(drifted, weight, rtol=0, atol=1e-6)
@@ -52,10 +53,10 @@ def _program_stats(use_kernels: bool, weight_value: float) -> dict[str, float]:
     weight, scale = _targets(weight_value)
     generator = torch.Generator().manual_seed(11)
     if use_kernels:
-        g_plus, g_minus, nu_plus, nu_minus = physics.program(weight, scale, PCMLikeNoiseModel(), generator)
+        g_plus, g_minus, nu_plus, nu_minus, _ = physics.program(weight, scale, PCMLikeNoiseModel(), generator)
     else:
         with kernels.disabled():
-            g_plus, g_minus, nu_plus, nu_minus = physics.program(weight, scale, PCMLikeNoiseModel(), generator)
+            g_plus, g_minus, nu_plus, nu_minus, _ = physics.program(weight, scale, PCMLikeNoiseModel(), generator)
     g_plus, g_minus, nu_plus, nu_minus = (t[:-1] for t in (g_plus, g_minus, nu_plus, nu_minus))
     drifted = physics.drift(g_plus, g_minus, nu_plus, nu_minus, scale, DAY, PCMLikeNoiseModel(), generator)
     return {
