@@ -41,6 +41,7 @@ _SIGNATURES = {
     "ad_output_stage": [_P, _I64, _I64, _F, _P, _I64, _D, _D, _D, _D, _U64, _P, _INT],
     "ad_finalize": [_P, _I64, _I64, _P, _P, _P, _INT],
     "ad_pcm_program": [_P, _I64, _F, _F, _P, _INT, _F, _F, _U64, _P, _P, _P, _P, _P, _INT],
+    "ad_im2col": [_P, _I64, _I64, _P, _P, _P, _P, _P, _P, _INT],
     "ad_pcm_drift": [_P, _P, _P, _P, _I64, _F, _D, _F, _F, _F, _F, _U64, _P, _INT],
 }
 
@@ -156,6 +157,28 @@ def finalize(y: Tensor, row_scale: Tensor, col_gain: Tensor, bias: Tensor | None
         y.data_ptr(), rows, cols, row_scale.contiguous().data_ptr(), col_gain.contiguous().data_ptr(),
         _ptr(None if bias is None else bias.contiguous()), _threads(),
     )
+
+
+def im2col(
+    x: Tensor, kernel_size: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+) -> tuple[Tensor, tuple[int, ...]]:
+    """Patches of a padded ``[N, C, *spatial]`` input (1 to 3 spatial dims) as
+    ``[N * L, C * prod(kernel)]`` rows, and the output's spatial shape (see
+    ``nn.patches.extract_patches``, the torch reference)."""
+    x = x.contiguous()
+    pad = 3 - len(kernel_size)  # leading size-1 spatial dims make every case 3-d
+    size = (1,) * pad + tuple(x.shape[2:])
+    kernel = (1,) * pad + tuple(kernel_size)
+    stride = (1,) * pad + tuple(stride)
+    dilation = (1,) * pad + tuple(dilation)
+    out_shape = tuple((s - d * (k - 1) - 1) // st + 1 for s, k, st, d in zip(size, kernel, stride, dilation))
+    rows = x.shape[0] * out_shape[0] * out_shape[1] * out_shape[2]
+    patches = torch.empty(rows, x.shape[1] * kernel[0] * kernel[1] * kernel[2], dtype=torch.float32)
+    arrays = [torch.tensor(values, dtype=torch.int64) for values in (size, kernel, stride, dilation, out_shape)]
+    _library().ad_im2col(
+        x.data_ptr(), x.shape[0], x.shape[1], *(a.data_ptr() for a in arrays), patches.data_ptr(), _threads()
+    )
+    return patches, out_shape[pad:]
 
 
 def pcm_program(

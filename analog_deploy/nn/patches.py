@@ -6,13 +6,18 @@ import math
 
 from torch import Tensor
 
+from .. import kernels
+
 
 def extract_patches(
     x: Tensor, kernel_size: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
 ) -> tuple[Tensor, tuple[int, ...]]:
     """Patches of an already padded ``[N, C, *spatial]`` input as ``[N * L, C * prod(kernel)]``
     rows (ordered like ``weight.reshape(out, -1)``: channel, then kernel positions), and the
-    output's spatial shape (L is its product)."""
+    output's spatial shape (L is its product). Float32 CPU inputs without gradient use the C++
+    im2col kernel (one gather pass); this torch version is the reference."""
+    if kernels.applicable(x):
+        return kernels.im2col(x, kernel_size, stride, dilation)
     dims = len(kernel_size)
     patches = x
     for dim in range(dims):

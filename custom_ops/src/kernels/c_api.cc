@@ -2,6 +2,7 @@
 // plain pointers and sizes; nothing here allocates or keeps state.
 #include <cstdint>
 
+#include "im2col.h"
 #include "mvm.h"
 #include "pcm.h"
 
@@ -48,4 +49,10 @@ AD_EXPORT void ad_pcm_drift(const float* g_plus, const float* g_minus, const flo
                             float* weight, int threads) {
   const analog::PcmParams p{g_max, nullptr, 0, 0, 0, t_0, t_read, read_noise_scale};
   analog::pcm_drift(g_plus, g_minus, nu_plus, nu_minus, n, conductance_scale, t_inference, p, key, weight, threads);
+}
+
+AD_EXPORT void ad_im2col(const float* x, int64_t n, int64_t channels, const int64_t* size, const int64_t* kernel,
+                         const int64_t* stride, const int64_t* dilation, const int64_t* out, float* patches,
+                         int threads) {
+  analog::im2col(x, n, channels, size, kernel, stride, dilation, out, patches, threads);
 }
