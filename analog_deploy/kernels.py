@@ -24,7 +24,7 @@ from .config.enums import NoiseManagementType, WeightNoiseType
 from .config.noise import PCMLikeNoiseModel
 
 LIBRARY_NAME = "libanalog_kernels.so"
-ABI_VERSION = 1
+ABI_VERSION = 2
 
 _enabled = True
 
@@ -46,6 +46,9 @@ _SIGNATURES = {
 }
 
 
+_RESTYPES = {"ad_kernels_abi_version": ctypes.c_int, "ad_output_stage": _I64}
+
+
 def library_path() -> str | None:
     """Where ``pip install`` put the kernel library, or None if this is an unbuilt source tree."""
     try:
@@ -64,7 +67,7 @@ def _library() -> ctypes.CDLL | None:
     for name, argtypes in _SIGNATURES.items():
         function = getattr(library, name)
         function.argtypes = argtypes
-        function.restype = ctypes.c_int if name == "ad_kernels_abi_version" else None
+        function.restype = _RESTYPES.get(name)
     version = library.ad_kernels_abi_version()
     if version != ABI_VERSION:
         raise ImportError(
@@ -138,16 +141,17 @@ def input_stage(x: Tensor, io: IOParameters, factor: Tensor | None) -> tuple[Ten
     return scale, levels
 
 
-def output_stage(y: Tensor, step: float, levels: Tensor, io: IOParameters, key: int) -> Tensor:
-    """Output noise and ADC in place on the contiguous ``y``; returns which rows saturated."""
+def output_stage(y: Tensor, step: float, levels: Tensor, io: IOParameters, key: int) -> tuple[Tensor, int]:
+    """Output noise and ADC in place on the contiguous ``y``; returns which rows saturated and
+    how many."""
     rows, cols = y.shape
     saturated = torch.empty(rows, dtype=torch.bool)
     w_noise = io.w_noise if io.w_noise_type != WeightNoiseType.NONE else 0.0
-    _library().ad_output_stage(
+    count = _library().ad_output_stage(
         y.data_ptr(), rows, cols, step, levels.data_ptr(), levels.shape[1], io.out_noise, w_noise,
         io.out_bound, io.out_res, key, saturated.data_ptr(), _threads(),
     )
-    return saturated
+    return saturated, count
 
 
 def finalize(y: Tensor, row_scale: Tensor, col_gain: Tensor, bias: Tensor | None = None) -> None:

@@ -8,6 +8,10 @@ from .enums import BoundManagementType, NoiseManagementType, WeightNoiseType
 from .validation import check_number, coerce_enum
 
 
+MIN_RESOLUTION = 1e-6
+"""Finest converter step (a million levels): beyond it float32 cannot hold the levels exactly."""
+
+
 @dataclass
 class IOParameters:
     """Input/output parameters of one analog MVM; defaults are aihwkit's.
@@ -22,14 +26,15 @@ class IOParameters:
     """Input DAC range: inputs are clipped to ``[-inp_bound, inp_bound]``."""
 
     inp_res: float = 1 / (2**7 - 2)
-    """Input DAC step as a fraction of ``2 * inp_bound`` (default: 7 bits); 0 = no quantization."""
+    """Input DAC step as a fraction of ``2 * inp_bound`` (default: 7 bits); 0 = no quantization,
+    else at least 1e-6."""
 
     out_bound: float = 12.0
     """Output ADC range: outputs are clipped to ``[-out_bound, out_bound]``; 0 = no clipping."""
 
     out_res: float = 1 / (2**9 - 2)
     """Output ADC step as a fraction of ``2 * out_bound`` (default: 9 bits); 0 = no
-    quantization. Ignored when ``out_bound`` is 0."""
+    quantization, else at least 1e-6. Ignored when ``out_bound`` is 0."""
 
     out_noise: float = 0.06
     """Std of the Gaussian noise added to every analog output, fresh in every MVM, in units of
@@ -66,9 +71,15 @@ class IOParameters:
         if not isinstance(self.is_perfect, bool):
             raise ValueError(f"{owner}.is_perfect must be True or False, got {self.is_perfect!r}")
         check_number(owner, "inp_bound", self.inp_bound, low=0.0, low_inclusive=False)
-        check_number(owner, "inp_res", self.inp_res, low=0.0, high=1.0, high_inclusive=False)
+        for name in ("inp_res", "out_res"):
+            value = getattr(self, name)
+            check_number(owner, name, value, low=0.0, high=1.0, high_inclusive=False)
+            if 0 < value < MIN_RESOLUTION:
+                raise ValueError(
+                    f"{owner}.{name} = {value!r} is out of range; allowed: 0 (no quantization) or "
+                    f"[{MIN_RESOLUTION}, 1)"
+                )
         check_number(owner, "out_bound", self.out_bound, low=0.0)
-        check_number(owner, "out_res", self.out_res, low=0.0, high=1.0, high_inclusive=False)
         check_number(owner, "out_noise", self.out_noise, low=0.0)
         check_number(owner, "w_noise", self.w_noise, low=0.0)
         check_number(owner, "max_bm_factor", self.max_bm_factor, low=1, integer=True)

@@ -155,17 +155,19 @@ def _analog_mvm_kernels(
     step = io.inp_res * 2 * io.inp_bound if io.inp_res > 0 else 1.0
     scale, levels = kernels.input_stage(x, io, None)  # steps 1-2
     y = levels @ weight.T  # step 3
-    saturated = kernels.output_stage(y, step, levels, io, kernels.draw_key(generator))  # steps 4-5
-    factor = torch.ones_like(scale)
-    while (redo := _bound_management_rows(saturated, factor, io)).numel():  # step 6
-        factor[redo] *= 2.0
-        _, levels_redo = kernels.input_stage(x.index_select(0, redo), io, factor.index_select(0, redo))
-        y_redo = levels_redo @ weight.T
-        saturated_redo = kernels.output_stage(y_redo, step, levels_redo, io, kernels.draw_key(generator))
-        y.index_copy_(0, redo, y_redo)
-        saturated = torch.zeros_like(saturated)
-        saturated[redo] = saturated_redo
-    kernels.finalize(y, scale * factor, gain)  # step 7 (all-zero rows have scale 0)
+    saturated, count = kernels.output_stage(y, step, levels, io, kernels.draw_key(generator))  # 4-5
+    if count and io.bound_management == BoundManagementType.ITERATIVE:  # step 6
+        factor = torch.ones_like(scale)
+        while (redo := _bound_management_rows(saturated, factor, io)).numel():
+            factor[redo] *= 2.0
+            _, levels_redo = kernels.input_stage(x.index_select(0, redo), io, factor.index_select(0, redo))
+            y_redo = levels_redo @ weight.T
+            saturated_redo, _ = kernels.output_stage(y_redo, step, levels_redo, io, kernels.draw_key(generator))
+            y.index_copy_(0, redo, y_redo)
+            saturated = torch.zeros_like(saturated)
+            saturated[redo] = saturated_redo
+        scale = scale * factor
+    kernels.finalize(y, scale, gain)  # step 7 (all-zero rows have scale 0)
     return y
 
 
@@ -185,7 +187,7 @@ def probe_outputs(weight: Tensor, io: IOParameters, generator: Generator | None 
     y = weight * levels
     if kernels.applicable(y):
         probe_levels = levels.expand(weight.shape[0], 1).contiguous()
-        saturated = kernels.output_stage(y, step, probe_levels, io, kernels.draw_key(generator))
+        saturated, _ = kernels.output_stage(y, step, probe_levels, io, kernels.draw_key(generator))
     else:
         y, saturated = output_stage(y.mul_(step), output_noise_std(levels, step, io), io, generator)
     if io.bound_management == BoundManagementType.ITERATIVE and bool(saturated.any()):

@@ -8,7 +8,7 @@
 
 #define AD_EXPORT extern "C" __attribute__((visibility("default")))
 
-AD_EXPORT int ad_kernels_abi_version() { return 1; }
+AD_EXPORT int ad_kernels_abi_version() { return 2; }
 
 AD_EXPORT void ad_fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, int threads) {
   analog::fill_normal(out, n, key, stream, threads);
@@ -21,11 +21,11 @@ AD_EXPORT void ad_input_stage(const float* x, int64_t rows, int64_t cols, int64_
   analog::input_stage(x, rows, cols, ld_x, p, factor, scale, levels, threads);
 }
 
-AD_EXPORT void ad_output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
+AD_EXPORT int64_t ad_output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
                                int64_t levels_cols, double out_noise, double w_noise, double out_bound,
                                double out_res, uint64_t key, uint8_t* saturated, int threads) {
   const analog::OutputParams p{out_noise, w_noise, out_bound, out_res};
-  analog::output_stage(y, rows, cols, step, levels, levels_cols, p, key, saturated, threads);
+  return analog::output_stage(y, rows, cols, step, levels, levels_cols, p, key, saturated, threads);
 }
 
 AD_EXPORT void ad_finalize(float* y, int64_t rows, int64_t cols, const float* row_scale,

@@ -46,9 +46,10 @@ AD_MULTIVERSION void input_stage(const float* x, int64_t rows, int64_t cols, int
   }
 }
 
-AD_MULTIVERSION void output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
-                  int64_t levels_cols, const OutputParams& p, uint64_t key, uint8_t* saturated,
-                  int threads) {
+AD_MULTIVERSION int64_t output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
+                                     int64_t levels_cols, const OutputParams& p, uint64_t key,
+                                     uint8_t* saturated, int threads) {
+  int64_t saturated_rows = 0;
   const bool clip = p.out_bound > 0;
   const double out_step_d = p.out_res > 0 ? p.out_res * 2.0 * p.out_bound : 0.0;
   const float out_step = static_cast<float>(out_step_d);
@@ -57,7 +58,8 @@ AD_MULTIVERSION void output_stage(float* y, int64_t rows, int64_t cols, float st
   const float out_noise = static_cast<float>(p.out_noise);
   const float w_noise2 = static_cast<float>(p.w_noise * p.w_noise);
   const float out_noise2 = static_cast<float>(p.out_noise * p.out_noise);
-#pragma omp parallel for num_threads(threads) schedule(static) if (rows * cols >= kParallelThreshold)
+#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : saturated_rows) \
+    if (rows * cols >= kParallelThreshold)
   for (int64_t r = 0; r < rows; ++r) {
     float* row = y + r * cols;
     float std_dev = out_noise;
@@ -96,7 +98,9 @@ AD_MULTIVERSION void output_stage(float* y, int64_t rows, int64_t cols, float st
       }
     }
     saturated[r] = sat;
+    saturated_rows += sat;
   }
+  return saturated_rows;
 }
 
 AD_MULTIVERSION void finalize(float* y, int64_t rows, int64_t cols, const float* row_scale, const float* col_gain,

@@ -26,18 +26,19 @@ float input_step(const InputParams& p);
 
 // Steps 1-2 for `rows` vectors of `cols` values (row r starts at x + r * ld_x):
 // scale[r] = max|x_r| (ABS_MAX; 1 without noise management; 0 for an all-zero row), then
-// levels = clamp(round(x / (scale * factor[r] * step)), +-inp_bound / step), the integer DAC
-// levels (unrounded when inp_res = 0). factor may be null (= 1).
+// levels = round(clamp(x / (scale * factor[r] * step), +-inp_bound / step)), the integer DAC
+// levels (clipped first, then rounded half to even; unrounded when inp_res = 0). factor may be
+// null (= 1).
 void input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, const InputParams& p,
                  const float* factor, float* scale, float* levels, int threads);
 
 // Steps 4-5 in place on y = levels @ W^T: y = y * step, plus Gaussian noise (Philox keyed by
-// `key`; row r, column block b of 32 uses counters (r * blocks + b) * 8 ..), then the ADC. saturated[r] = 1 if a value of row r
-// exceeded out_bound before clipping. levels (with levels_cols columns) is only read for
-// w_noise > 0.
-void output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
-                  int64_t levels_cols, const OutputParams& p, uint64_t key, uint8_t* saturated,
-                  int threads);
+// `key`; row r, column block b of 32 uses counters (r * blocks + b) * 8 ..), then the ADC.
+// saturated[r] = 1 if a quantized value of row r lies beyond out_bound; returns the number of
+// saturated rows. levels (with levels_cols columns) is only read for w_noise > 0.
+int64_t output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
+                     int64_t levels_cols, const OutputParams& p, uint64_t key, uint8_t* saturated,
+                     int threads);
 
 // Step 7 in place: y[r, c] = y[r, c] * row_scale[r] * col_gain[c] (+ bias[c] if not null).
 void finalize(float* y, int64_t rows, int64_t cols, const float* row_scale, const float* col_gain,
