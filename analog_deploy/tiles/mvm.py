@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import Generator, Tensor
 
 from .. import kernels
@@ -154,14 +155,14 @@ def _analog_mvm_kernels(
     rounding; the noise comes from Philox keyed by draws of ``generator``)."""
     step = io.inp_res * 2 * io.inp_bound if io.inp_res > 0 else 1.0
     scale, levels = kernels.input_stage(x, io, None)  # steps 1-2
-    y = levels @ weight.T  # step 3
+    y = F.linear(levels, weight)  # step 3 (torch.nn.functional.linear: the GEMM digital layers use)
     saturated, count = kernels.output_stage(y, step, levels, io, kernels.draw_key(generator))  # 4-5
     if count and io.bound_management == BoundManagementType.ITERATIVE:  # step 6
         factor = torch.ones_like(scale)
         while (redo := _bound_management_rows(saturated, factor, io)).numel():
             factor[redo] *= 2.0
             _, levels_redo = kernels.input_stage(x.index_select(0, redo), io, factor.index_select(0, redo))
-            y_redo = levels_redo @ weight.T
+            y_redo = F.linear(levels_redo, weight)
             saturated_redo, _ = kernels.output_stage(y_redo, step, levels_redo, io, kernels.draw_key(generator))
             y.index_copy_(0, redo, y_redo)
             saturated = torch.zeros_like(saturated)

@@ -30,6 +30,7 @@ AD_MULTIVERSION void input_stage(const float* x, int64_t rows, int64_t cols, int
     float s = 1.0f;
     if (p.abs_max_scaling) {
       s = 0.0f;
+#pragma omp simd reduction(max : s)
       for (int64_t c = 0; c < cols; ++c) s = max_f(s, std::fabs(in[c]));
     }
     scale[r] = s;
