@@ -19,6 +19,7 @@ def test_ideal_preset_reproduces_digital_model(name, drifted, request):
         assert (analog(x) - digital(x)).abs().max().item() <= 1e-5
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
 @pytest.mark.parametrize(
     "dims, conv_kwargs",
     [
