@@ -47,9 +47,9 @@ inline float fast_log(float x) {
 // e^x for x in [-87, 88] (clamped outside).
 inline float fast_exp(float x) {
   x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
-  const float scaled = x * 1.44269504088896f;
-  const float whole = round_even(scaled);
-  const float f = (scaled - whole) * 0.693147180559945f;  // |f| <= ln2 / 2
+  const float whole = round_even(x * 1.44269504088896f);
+  // x - whole * ln2 with ln2 split in two (Cody-Waite), so f keeps its precision for large |x|
+  const float f = (x - whole * 0.693145751953125f) - whole * 1.428606765330187e-06f;  // |f| <= ln2/2
   const float poly =
       1.0f + f * (1.0f + f * (0.5f + f * (1.0f / 6 + f * (1.0f / 24 + f * (1.0f / 120 + f * (1.0f / 720 + f * (1.0f / 5040)))))));
   const uint32_t scale_bits = static_cast<uint32_t>(static_cast<int>(whole) + 127) << 23;
