@@ -132,7 +132,8 @@ class AnalogConvNd(AnalogModuleBase):
         # A few images at a time: the patch matrix is kernel-size times larger than the input,
         # and small chunks stay in cache and in the allocator's reusable memory.
         step = max(1, _CHUNK_ELEMENTS // max(1, self._patch_elements(x)))
-        outputs = [self._forward_patches(x[start : start + step]) for start in range(0, x.shape[0], step)]
+        starts = range(0, max(1, x.shape[0]), step)  # one (empty) chunk for an empty batch
+        outputs = [self._forward_patches(x[start : start + step]) for start in starts]
         y = outputs[0] if len(outputs) == 1 else torch.cat(outputs)
         return y.squeeze(0) if unbatched else y
 

@@ -182,3 +182,21 @@ def test_linear_rejects_wrong_input_size():
 def test_conv_rejects_wrong_channels():
     with pytest.raises(ValueError, match=r"\[N, 4"):
         ad.AnalogConv2d(4, 6, 3)(torch.randn(1, 3, 8, 8))
+
+
+def test_empty_batches_give_empty_outputs():
+    conv = ad.AnalogConv2d(2, 3, 3).eval()
+    conv.drift_analog_weights(10.0)
+    with torch.no_grad():
+        assert conv(torch.randn(0, 2, 6, 6)).shape == (0, 3, 4, 4)
+        assert _layer().eval()(torch.randn(0, 12)).shape == (0, 6)
+
+
+def test_float64_models_run_on_the_torch_reference():
+    layer = _layer("ideal").double().eval()
+    layer.drift_analog_weights(10.0)
+    x = torch.randn(3, 12, dtype=torch.float64)
+    with torch.no_grad():
+        y = layer(x)
+    assert y.dtype == torch.float64
+    assert torch.allclose(y, torch.nn.functional.linear(x, layer.weight, layer.bias), atol=1e-12)
