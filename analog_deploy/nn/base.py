@@ -10,7 +10,7 @@ mode always with the live weights (hardware-aware training).
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import torch
@@ -120,6 +120,40 @@ class AnalogModuleBase(nn.Module):
         delattr(self, param_name)
         setattr(self, param_name, None)
 
+    # ------------------------------------------- aihwkit 1.x layer traversal
+    def named_analog_layers(self) -> Iterator[tuple[str, "AnalogModuleBase"]]:
+        """This layer and every analog layer inside it, with dotted names."""
+        for name, module in self.named_modules():
+            if isinstance(module, AnalogModuleBase):
+                yield name, module
+
+    def analog_layers(self) -> Iterator["AnalogModuleBase"]:
+        """This layer and every analog layer inside it."""
+        for _, layer in self.named_analog_layers():
+            yield layer
+
+    named_analog_modules = named_analog_layers  # aihwkit's names for the same walk (no containers here)
+    analog_modules = analog_layers
+
+    def apply_to_analog_layers(self, fn: Callable[["AnalogModuleBase"], object]) -> "AnalogModuleBase":
+        """Call ``fn`` on every analog layer; returns self."""
+        for layer in self.analog_layers():
+            fn(layer)
+        return self
+
+    def apply_to_analog_tiles(self, fn: Callable[[AnalogTile], object]) -> "AnalogModuleBase":
+        """Call ``fn`` on every tile of every analog layer; returns self."""
+        for layer in self.analog_layers():
+            for tile in layer.analog_tiles():
+                fn(tile)
+        return self
+
+    def replace_rpu_config(self, rpu_config: InferenceRPUConfig) -> None:
+        """Use a new config (a copy) for this layer: tiles are rebuilt for its mapping and
+        forget any programmed state."""
+        self.rpu_config = copy.deepcopy(rpu_config)
+        self._build_tiles(self.weight.shape[0], self.weight_matrix().shape[1], len(self._tile_groups))
+
     # --------------------------------------------------------------- weights
     def weight_matrix(self) -> Tensor:
         """The target weights as the ``[out, in]`` matrix the tiles hold (convolutions:
@@ -212,6 +246,10 @@ class AnalogModuleBase(nn.Module):
         self.remap_weights(weight_scaling_omega)
         if self.realistic_read_write and not force_exact:
             self._program()
+
+    def remap_analog_weights(self, weight_scaling_omega: float | None = 1.0) -> None:
+        """aihwkit 1.x name of ``remap_weights``."""
+        self.remap_weights(weight_scaling_omega)
 
     def remap_weights(self, weight_scaling_omega: float | None = 1.0) -> None:
         """Set a new weight scaling omega (None keeps the configured one) and map the target

@@ -200,3 +200,30 @@ def test_float64_models_run_on_the_torch_reference():
         y = layer(x)
     assert y.dtype == torch.float64
     assert torch.allclose(y, torch.nn.functional.linear(x, layer.weight, layer.bias), atol=1e-12)
+
+
+def test_aihwkit_1x_traversal_helpers():
+    layer = _layer(max_input_size=5)
+    assert list(layer.analog_layers()) == [layer] == list(layer.analog_modules())
+    assert [name for name, _ in layer.named_analog_layers()] == [""]
+    seen_layers, seen_tiles = [], []
+    assert layer.apply_to_analog_layers(seen_layers.append) is layer
+    assert layer.apply_to_analog_tiles(seen_tiles.append) is layer
+    assert seen_layers == [layer] and seen_tiles == list(layer.analog_tiles())
+
+
+def test_replace_rpu_config_rebuilds_tiles_for_the_new_mapping():
+    layer = _layer().eval()
+    layer.program_analog_weights()
+    config = ad.preset("pcm_harsh")
+    config.mapping = ad.MappingParameter(max_input_size=4)
+    layer.replace_rpu_config(config)
+    assert layer.rpu_config == config and layer.rpu_config is not config
+    assert layer.analog_tile_count() == 3
+    assert not any(tile.is_programmed for tile in layer.analog_tiles())
+
+
+def test_remap_analog_weights_is_remap_weights():
+    layer = _layer()
+    layer.remap_analog_weights(0.25)
+    assert layer.rpu_config.mapping.weight_scaling_omega == 0.25
