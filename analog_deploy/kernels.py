@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import functools
 from collections.abc import Iterator
 from importlib import resources
@@ -24,7 +25,7 @@ from .config.enums import NoiseManagementType, WeightNoiseType
 from .config.noise import PCMLikeNoiseModel
 
 LIBRARY_NAME = "libanalog_kernels.so"
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 _enabled = True
 
@@ -38,10 +39,10 @@ _SIGNATURES = {
     "ad_kernels_abi_version": [],
     "ad_fill_normal": [_P, _I64, _U64, _U64, _INT],
     "ad_input_stage": [_P, _I64, _I64, _I64, _D, _D, _INT, _P, _P, _P, _INT],
+    "ad_gather_input_stage": [_P, _P, _I64, _P, _I64, _D, _D, _INT, _P, _P, _P, _INT],
     "ad_output_stage": [_P, _I64, _I64, _F, _P, _I64, _D, _D, _D, _D, _U64, _P, _INT],
     "ad_finalize": [_P, _I64, _I64, _P, _P, _P, _INT],
     "ad_pcm_program": [_P, _I64, _F, _F, _P, _INT, _F, _F, _U64, _P, _P, _P, _P, _P, _INT],
-    "ad_im2col": [_P, _I64, _I64, _P, _P, _P, _P, _P, _P, _INT],
     "ad_pcm_drift": [_P, _P, _P, _P, _I64, _F, _D, _F, _F, _F, _F, _U64, _P, _INT],
 }
 
@@ -93,14 +94,48 @@ def disabled() -> Iterator[None]:
         _enabled = previous
 
 
-def applicable(*tensors: Tensor) -> bool:
+@dataclasses.dataclass(frozen=True)
+class GatheredVectors:
+    """Input vectors read from ``source`` on demand: element j of vector r is
+    ``source.flatten()[origins[r] + offsets[j]]``. Convolutions describe their patches this
+    way, so the input stage reads them straight from the padded input instead of from a
+    materialized patch matrix (kernel-size times larger)."""
+
+    source: Tensor
+    """Contiguous float32 tensor the vectors are gathered from."""
+    origins: Tensor
+    """int64 ``[rows]``: flat index of each vector's first element."""
+    offsets: Tensor
+    """int64 ``[cols]``: flat offset of each element from its vector's origin."""
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.origins.numel(), self.offsets.numel())
+
+    def columns(self, start: int, stop: int) -> "GatheredVectors":
+        """Elements ``start:stop`` of every vector (one tile's inputs)."""
+        return dataclasses.replace(self, offsets=self.offsets[start:stop].contiguous())
+
+    def materialize(self) -> Tensor:
+        """The vectors as a ``[rows, cols]`` tensor (for the torch reference path)."""
+        return self.source.reshape(-1)[self.origins[:, None] + self.offsets[None, :]]
+
+    def index_select(self, dim: int, index: Tensor) -> "GatheredVectors":
+        """The vectors ``index`` (``dim`` must be 0), as ``Tensor.index_select``."""
+        if dim != 0:
+            raise ValueError("GatheredVectors selects vectors (dim 0) only")
+        return dataclasses.replace(self, origins=self.origins.index_select(0, index))
+
+
+def applicable(*tensors: Tensor | GatheredVectors) -> bool:
     """Whether the kernels can stand in for the torch path: built, float32 on the CPU, and no
     gradient to propagate (the kernels are inference-only)."""
     if not available():
         return False
     grad = torch.is_grad_enabled()
     return all(
-        t.dtype == torch.float32 and t.device.type == "cpu" and not (grad and t.requires_grad) for t in tensors
+        t.dtype == torch.float32 and t.device.type == "cpu" and not (grad and t.requires_grad)
+        for t in (item.source if isinstance(item, GatheredVectors) else item for item in tensors)
     )
 
 
@@ -125,17 +160,25 @@ def fill_normal(shape: tuple[int, ...], key: int, stream: int = 0) -> Tensor:
     return out
 
 
-def input_stage(x: Tensor, io: IOParameters, factor: Tensor | None) -> tuple[Tensor, Tensor]:
+def input_stage(
+    x: Tensor | GatheredVectors, io: IOParameters, factor: Tensor | None
+) -> tuple[Tensor, Tensor]:
     """Noise management and DAC: per-row scale (0 for all-zero rows) and integer levels."""
-    if x.stride(-1) != 1:
-        x = x.contiguous()
     rows, cols = x.shape
     scale = torch.empty(rows, dtype=torch.float32)
     levels = torch.empty(rows, cols, dtype=torch.float32)
     factor = None if factor is None else factor.contiguous()
+    nm = int(io.noise_management == NoiseManagementType.ABS_MAX)
+    if isinstance(x, GatheredVectors):
+        _library().ad_gather_input_stage(
+            x.source.data_ptr(), x.origins.data_ptr(), rows, x.offsets.data_ptr(), cols, io.inp_bound,
+            io.inp_res, nm, _ptr(factor), scale.data_ptr(), levels.data_ptr(), _threads(),
+        )
+        return scale, levels
+    if x.stride(-1) != 1:
+        x = x.contiguous()
     _library().ad_input_stage(
-        x.data_ptr(), rows, cols, x.stride(0), io.inp_bound, io.inp_res,
-        int(io.noise_management == NoiseManagementType.ABS_MAX), _ptr(factor), scale.data_ptr(),
+        x.data_ptr(), rows, cols, x.stride(0), io.inp_bound, io.inp_res, nm, _ptr(factor), scale.data_ptr(),
         levels.data_ptr(), _threads(),
     )
     return scale, levels
@@ -161,28 +204,6 @@ def finalize(y: Tensor, row_scale: Tensor, col_gain: Tensor, bias: Tensor | None
         y.data_ptr(), rows, cols, row_scale.contiguous().data_ptr(), col_gain.contiguous().data_ptr(),
         _ptr(None if bias is None else bias.contiguous()), _threads(),
     )
-
-
-def im2col(
-    x: Tensor, kernel_size: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
-) -> tuple[Tensor, tuple[int, ...]]:
-    """Patches of a padded ``[N, C, *spatial]`` input (1 to 3 spatial dims) as
-    ``[N * L, C * prod(kernel)]`` rows, and the output's spatial shape (see
-    ``nn.patches.extract_patches``, the torch reference)."""
-    x = x.contiguous()
-    pad = 3 - len(kernel_size)  # leading size-1 spatial dims make every case 3-d
-    size = (1,) * pad + tuple(x.shape[2:])
-    kernel = (1,) * pad + tuple(kernel_size)
-    stride = (1,) * pad + tuple(stride)
-    dilation = (1,) * pad + tuple(dilation)
-    out_shape = tuple((s - d * (k - 1) - 1) // st + 1 for s, k, st, d in zip(size, kernel, stride, dilation))
-    rows = x.shape[0] * out_shape[0] * out_shape[1] * out_shape[2]
-    patches = torch.empty(rows, x.shape[1] * kernel[0] * kernel[1] * kernel[2], dtype=torch.float32)
-    arrays = [torch.tensor(values, dtype=torch.int64) for values in (size, kernel, stride, dilation, out_shape)]
-    _library().ad_im2col(
-        x.data_ptr(), x.shape[0], x.shape[1], *(a.data_ptr() for a in arrays), patches.data_ptr(), _threads()
-    )
-    return patches, out_shape[pad:]
 
 
 def pcm_program(

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from .. import kernels
 from ..config.noise import NoiseModel
 from ..config.rpu_config import InferenceRPUConfig
 from ..config.serialization import config_from_json, config_to_json
@@ -160,7 +161,7 @@ class AnalogModuleBase(nn.Module):
         ``[out, in / groups * prod(kernel_size)]``)."""
         return self.weight.reshape(self.weight.shape[0], -1)
 
-    def analog_mvm(self, x: Tensor, group: int = 0) -> Tensor:
+    def analog_mvm(self, x: Tensor | kernels.GatheredVectors, group: int = 0) -> Tensor:
         """``x @ weight_matrix.T`` for one group's rows, through that group's tiles."""
         return tiled_mvm(self._tile_groups[group], x, self.weight_matrix(), not self.training)
 

@@ -8,10 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from .. import kernels
 from ..config.rpu_config import InferenceRPUConfig
 from ..seeding import fresh_seed
 from .base import AnalogModuleBase
-from .patches import extract_patches
+from .patches import extract_patches, gathered_patches
 
 _TORCH_CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 _CHUNK_ELEMENTS = 1 << 21
@@ -129,8 +130,8 @@ class AnalogConvNd(AnalogModuleBase):
             )
         if any(self._pad):
             x = F.pad(x, self._pad, mode=_PAD_MODE[self.padding_mode])
-        # A few images at a time: the patch matrix is kernel-size times larger than the input,
-        # and small chunks stay in cache and in the allocator's reusable memory.
+        # A few images at a time: the DAC levels of the patches are kernel-size times larger than
+        # the input, and small chunks stay in cache and in the allocator's reusable memory.
         step = max(1, _CHUNK_ELEMENTS // max(1, self._patch_elements(x)))
         starts = range(0, max(1, x.shape[0]), step)  # one (empty) chunk for an empty batch
         outputs = [self._forward_patches(x[start : start + step]) for start in starts]
@@ -146,12 +147,16 @@ class AnalogConvNd(AnalogModuleBase):
         return out_positions * self.weight[0].numel() * self.groups
 
     def _forward_patches(self, x: Tensor) -> Tensor:
-        patches, out_shape = extract_patches(x, self.kernel_size, self.stride, self.dilation)
-        if self.groups == 1:
-            y = self.analog_mvm(patches)
+        vectors: list[Tensor] | list[kernels.GatheredVectors]
+        if kernels.applicable(x):  # the C++ input stage reads the patches from x directly
+            vectors, out_shape = gathered_patches(x, self.kernel_size, self.stride, self.dilation, self.groups)
         else:
-            grouped = patches.view(patches.shape[0], self.groups, -1)
-            y = torch.cat([self.analog_mvm(grouped[:, g], g) for g in range(self.groups)], dim=1)
+            patches, out_shape = extract_patches(x, self.kernel_size, self.stride, self.dilation)
+            vectors = list(patches.view(patches.shape[0], self.groups, -1).unbind(1))
+        if self.groups == 1:
+            y = self.analog_mvm(vectors[0])
+        else:
+            y = torch.cat([self.analog_mvm(group_vectors, g) for g, group_vectors in enumerate(vectors)], dim=1)
         if self.bias is not None:
             y = y + self.bias
         return y.reshape(x.shape[0], *out_shape, self.out_channels).movedim(-1, 1)

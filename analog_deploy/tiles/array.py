@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from ..config.mapping import MappingParameter
+from ..kernels import GatheredVectors
 from .tile import AnalogTile
 
 
@@ -31,8 +32,12 @@ def tile_grid(
     ]
 
 
+def _columns(x: Tensor | GatheredVectors, start: int, stop: int) -> Tensor | GatheredVectors:
+    return x.columns(start, stop) if isinstance(x, GatheredVectors) else x[:, start:stop]
+
+
 def tiled_mvm(
-    tiles: Sequence[AnalogTile], x: Tensor, weight: Tensor, use_programmed: bool
+    tiles: Sequence[AnalogTile], x: Tensor | GatheredVectors, weight: Tensor, use_programmed: bool
 ) -> Tensor:
     """``x @ weight.T`` over a grid of tiles: every tile runs its own analog MVM on its slice of
     the input vectors; the digital periphery sums tiles that share outputs."""
@@ -40,7 +45,7 @@ def tiled_mvm(
         return tiles[0](x, weight, use_programmed)
     rows: dict[tuple[int, int], Tensor] = {}
     for tile in tiles:
-        part = tile(x[:, tile.in_range[0] : tile.in_range[1]], weight, use_programmed)
+        part = tile(_columns(x, *tile.in_range), weight, use_programmed)
         previous = rows.get(tile.out_range)
         rows[tile.out_range] = part if previous is None else previous + part
     return torch.cat([rows[key] for key in sorted(rows)], dim=1)

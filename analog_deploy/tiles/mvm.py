@@ -106,7 +106,7 @@ def _bound_management_rows(saturated: Tensor, factor: Tensor, io: IOParameters) 
 
 
 def analog_mvm(
-    x: Tensor,
+    x: Tensor | kernels.GatheredVectors,
     weight: Tensor,
     io: IOParameters,
     generator: Generator | None = None,
@@ -115,7 +115,7 @@ def analog_mvm(
     """Noisy analog product ``x @ weight.T`` of one tile.
 
     Args:
-        x: ``[N, in]`` input vectors.
+        x: ``[N, in]`` input vectors (or their ``GatheredVectors`` description).
         weight: ``[out, in]`` weights as they sit on the tile (after weight scaling).
         io: the periphery parameters.
         generator: source of the output noise.
@@ -126,12 +126,14 @@ def analog_mvm(
         ``[N, out]``: the noise-management and bound-management scales undone, times
         ``out_scale``.
     """
+    gain = torch.ones(weight.shape[0], dtype=weight.dtype, device=weight.device) if out_scale is None else out_scale
+    if not io.is_perfect and kernels.applicable(x, weight, gain):
+        return _analog_mvm_kernels(x, weight, io, generator, gain)
+    if isinstance(x, kernels.GatheredVectors):
+        x = x.materialize()
     if io.is_perfect:
         y = x @ weight.T
         return y if out_scale is None else y * out_scale
-    gain = torch.ones(weight.shape[0], dtype=x.dtype, device=x.device) if out_scale is None else out_scale
-    if kernels.applicable(x, weight, gain):
-        return _analog_mvm_kernels(x, weight, io, generator, gain)
     scale = noise_management_scale(x, io)  # step 1
     zero_input = scale == 0
     scale = scale.masked_fill(zero_input, 1.0)
@@ -149,7 +151,7 @@ def analog_mvm(
 
 
 def _analog_mvm_kernels(
-    x: Tensor, weight: Tensor, io: IOParameters, generator: Generator | None, gain: Tensor
+    x: Tensor | kernels.GatheredVectors, weight: Tensor, io: IOParameters, generator: Generator | None, gain: Tensor
 ) -> Tensor:
     """``analog_mvm`` with the element-wise steps in the fused C++ kernels (same steps, same
     rounding; the noise comes from Philox keyed by draws of ``generator``)."""

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from .. import physics
+from .. import kernels, physics
 from ..config.rpu_config import InferenceRPUConfig
 from .mvm import analog_mvm, probe_outputs
 
@@ -158,7 +158,7 @@ class AnalogTile(nn.Module):
             setattr(self, name, None)
         self.t_inference = None
 
-    def forward(self, x: Tensor, weight: Tensor, use_programmed: bool) -> Tensor:
+    def forward(self, x: Tensor | kernels.GatheredVectors, weight: Tensor, use_programmed: bool) -> Tensor:
         """Analog MVM of ``x`` (``[N, in]``, this tile's input slice) with digital output
         scales and drift compensation applied (``[N, out]``)."""
         if use_programmed and self.is_programmed:

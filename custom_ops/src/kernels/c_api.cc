@@ -2,13 +2,12 @@
 // plain pointers and sizes; nothing here allocates or keeps state.
 #include <cstdint>
 
-#include "im2col.h"
 #include "mvm.h"
 #include "pcm.h"
 
 #define AD_EXPORT extern "C" __attribute__((visibility("default")))
 
-AD_EXPORT int ad_kernels_abi_version() { return 2; }
+AD_EXPORT int ad_kernels_abi_version() { return 3; }
 
 AD_EXPORT void ad_fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, int threads) {
   analog::fill_normal(out, n, key, stream, threads);
@@ -19,6 +18,13 @@ AD_EXPORT void ad_input_stage(const float* x, int64_t rows, int64_t cols, int64_
                               float* levels, int threads) {
   const analog::InputParams p{inp_bound, inp_res, abs_max_scaling != 0};
   analog::input_stage(x, rows, cols, ld_x, p, factor, scale, levels, threads);
+}
+
+AD_EXPORT void ad_gather_input_stage(const float* x, const int64_t* origins, int64_t rows, const int64_t* offsets,
+                                     int64_t cols, double inp_bound, double inp_res, int abs_max_scaling,
+                                     const float* factor, float* scale, float* levels, int threads) {
+  const analog::InputParams p{inp_bound, inp_res, abs_max_scaling != 0};
+  analog::gather_input_stage(x, origins, rows, offsets, cols, p, factor, scale, levels, threads);
 }
 
 AD_EXPORT int64_t ad_output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
@@ -49,10 +55,4 @@ AD_EXPORT void ad_pcm_drift(const float* g_plus, const float* g_minus, const flo
                             float* weight, int threads) {
   const analog::PcmParams p{g_max, nullptr, 0, 0, 0, t_0, t_read, read_noise_scale};
   analog::pcm_drift(g_plus, g_minus, nu_plus, nu_minus, n, conductance_scale, t_inference, p, key, weight, threads);
-}
-
-AD_EXPORT void ad_im2col(const float* x, int64_t n, int64_t channels, const int64_t* size, const int64_t* kernel,
-                         const int64_t* stride, const int64_t* dilation, const int64_t* out, float* patches,
-                         int threads) {
-  analog::im2col(x, n, channels, size, kernel, stride, dilation, out, patches, threads);
 }

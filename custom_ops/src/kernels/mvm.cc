@@ -18,32 +18,58 @@ float input_step(const InputParams& p) {
   return p.inp_res > 0 ? static_cast<float>(p.inp_res * 2.0 * p.inp_bound) : 1.0f;
 }
 
+namespace {
+
+// Steps 1-2 for one vector already in `out` (the levels row): scale, then levels in place.
+inline void quantize_row(float* out, int64_t cols, const InputParams& p, float step, float bound, float factor,
+                         float* scale) {
+  float s = 1.0f;
+  if (p.abs_max_scaling) {
+    s = 0.0f;
+#pragma omp simd reduction(max : s)
+    for (int64_t c = 0; c < cols; ++c) s = max_f(s, std::fabs(out[c]));
+  }
+  *scale = s;
+  if (s == 0.0f) {
+    for (int64_t c = 0; c < cols; ++c) out[c] = 0.0f;
+    return;
+  }
+  const float divisor = (s * factor) * step;
+  if (p.inp_res > 0) {
+    for (int64_t c = 0; c < cols; ++c) out[c] = round_even(clamp(out[c] / divisor, bound));
+  } else {
+    for (int64_t c = 0; c < cols; ++c) out[c] = clamp(out[c] / divisor, bound);
+  }
+}
+
+float level_bound(const InputParams& p) {
+  return static_cast<float>(p.inp_res > 0 ? p.inp_bound / (p.inp_res * 2.0 * p.inp_bound) : p.inp_bound);
+}
+
+}  // namespace
+
 AD_MULTIVERSION void input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, const InputParams& p,
-                 const float* factor, float* scale, float* levels, int threads) {
-  const bool quantize = p.inp_res > 0;
-  const float step = input_step(p);
-  const float bound = static_cast<float>(quantize ? p.inp_bound / (p.inp_res * 2.0 * p.inp_bound) : p.inp_bound);
+                                 const float* factor, float* scale, float* levels, int threads) {
+  const float step = input_step(p), bound = level_bound(p);
 #pragma omp parallel for num_threads(threads) schedule(static) if (rows * cols >= kParallelThreshold)
   for (int64_t r = 0; r < rows; ++r) {
-    const float* in = x + r * ld_x;
     float* out = levels + r * cols;
-    float s = 1.0f;
-    if (p.abs_max_scaling) {
-      s = 0.0f;
-#pragma omp simd reduction(max : s)
-      for (int64_t c = 0; c < cols; ++c) s = max_f(s, std::fabs(in[c]));
-    }
-    scale[r] = s;
-    if (s == 0.0f) {
-      for (int64_t c = 0; c < cols; ++c) out[c] = 0.0f;
-      continue;
-    }
-    const float divisor = (s * (factor ? factor[r] : 1.0f)) * step;
-    if (quantize) {
-      for (int64_t c = 0; c < cols; ++c) out[c] = round_even(clamp(in[c] / divisor, bound));
-    } else {
-      for (int64_t c = 0; c < cols; ++c) out[c] = clamp(in[c] / divisor, bound);
-    }
+    const float* in = x + r * ld_x;
+    for (int64_t c = 0; c < cols; ++c) out[c] = in[c];
+    quantize_row(out, cols, p, step, bound, factor ? factor[r] : 1.0f, scale + r);
+  }
+}
+
+AD_MULTIVERSION void gather_input_stage(const float* x, const int64_t* origins, int64_t rows, const int64_t* offsets,
+                                        int64_t cols, const InputParams& p, const float* factor, float* scale,
+                                        float* levels, int threads) {
+  const float step = input_step(p), bound = level_bound(p);
+#pragma omp parallel for num_threads(threads) schedule(static) if (rows * cols >= kParallelThreshold)
+  for (int64_t r = 0; r < rows; ++r) {
+    float* out = levels + r * cols;
+    const float* origin = x + origins[r];
+    for (int64_t c = 0; c < cols; ++c) out[c] = origin[offsets[c]];
+    quantize_row(out, cols, p, step, bound, factor ? factor[r] : 1.0f, scale + r);
   }
 }
 

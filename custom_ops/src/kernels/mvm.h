@@ -32,6 +32,13 @@ float input_step(const InputParams& p);
 void input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, const InputParams& p,
                  const float* factor, float* scale, float* levels, int threads);
 
+// input_stage for vectors gathered from x: element j of vector r is x[origins[r] + offsets[j]]
+// (`cols` offsets). Convolutions use it to read patches straight from their (padded) input,
+// without materializing the patch matrix.
+void gather_input_stage(const float* x, const int64_t* origins, int64_t rows, const int64_t* offsets,
+                        int64_t cols, const InputParams& p, const float* factor, float* scale,
+                        float* levels, int threads);
+
 // Steps 4-5 in place on y = levels @ W^T: y = y * step, plus Gaussian noise (Philox keyed by
 // `key`; row r, column block b of 32 uses counters (r * blocks + b) * 8 ..), then the ADC.
 // saturated[r] = 1 if a quantized value of row r lies beyond out_bound; returns the number of
