@@ -165,6 +165,15 @@ class AnalogModuleBase(nn.Module):
         """``x @ weight_matrix.T`` for one group's rows, through that group's tiles."""
         return tiled_mvm(self._tile_groups[group], x, self.weight_matrix(), not self.training)
 
+    def add_bias(self, y: Tensor) -> Tensor:
+        """The digital bias added to ``[rows, out]`` outputs (in place when autograd records
+        nothing, as in inference)."""
+        if self.bias is None:
+            return y
+        if torch.is_grad_enabled() and (y.requires_grad or self.bias.requires_grad):
+            return y + self.bias
+        return y.add_(self.bias)
+
     def _assemble(self, blocks: Iterator[tuple[AnalogTile, Tensor]]) -> Tensor:
         matrix = torch.empty_like(self.weight_matrix().detach())
         for tile, block in blocks:

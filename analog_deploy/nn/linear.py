@@ -73,9 +73,7 @@ class AnalogLinear(AnalogModuleBase):
                 f"AnalogLinear expects inputs with last dimension {self.in_features}, got shape "
                 f"{tuple(x.shape)}"
             )
-        y = self.analog_mvm(x.reshape(-1, self.in_features))
-        if self.bias is not None:
-            y = y + self.bias
+        y = self.add_bias(self.analog_mvm(x.reshape(-1, self.in_features)))
         return y.reshape(*x.shape[:-1], self.out_features)
 
     def extra_repr(self) -> str:

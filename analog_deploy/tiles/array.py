@@ -47,5 +47,12 @@ def tiled_mvm(
     for tile in tiles:
         part = tile(_columns(x, *tile.in_range), weight, use_programmed)
         previous = rows.get(tile.out_range)
-        rows[tile.out_range] = part if previous is None else previous + part
+        if previous is None:
+            rows[tile.out_range] = part
+        elif previous.requires_grad or part.requires_grad:
+            rows[tile.out_range] = previous + part
+        else:
+            previous.add_(part)  # inference: accumulate in place
+    if len(rows) == 1:
+        return rows.popitem()[1]
     return torch.cat([rows[key] for key in sorted(rows)], dim=1)
