@@ -57,16 +57,9 @@ class AnalogTile(nn.Module):
             self.register_buffer(name, None)
 
     @property
-    def out_size(self) -> int:
-        return self.out_range[1] - self.out_range[0]
-
-    @property
-    def in_size(self) -> int:
-        return self.in_range[1] - self.in_range[0]
-
-    @property
     def device(self) -> torch.device:
-        return self.generator.device
+        """Where the tile's state lives (its generator's device before it is programmed)."""
+        return self.analog_weight.device if self.is_programmed else self.generator.device
 
     @property
     def is_programmed(self) -> bool:

@@ -119,4 +119,4 @@ def test_tile_forward_uses_only_its_block():
     tile = AnalogTile((8, 24), (16, 32), perfect_config(), seed=0)
     y = tile(x[:, 16:32], weight, use_programmed=False)
     torch.testing.assert_close(y, x[:, 16:32] @ weight[8:24, 16:32].T, rtol=TOL, atol=TOL)
-    assert (tile.out_size, tile.in_size) == (16, 16)
+    assert tile.block(weight).shape == (16, 16)
