@@ -225,10 +225,11 @@ def pcm_program(
 
 def pcm_drift(
     g_plus: Tensor, g_minus: Tensor, nu_plus: Tensor, nu_minus: Tensor, conductance_scale: float,
-    t_inference: float, model: PCMLikeNoiseModel, key: int,
+    t_inference: float, model: PCMLikeNoiseModel, key: int, out: Tensor | None = None,
 ) -> Tensor:
-    """Tile weights t_inference seconds after programming (see physics.pcm.drift)."""
-    weight = torch.empty_like(g_plus)
+    """Tile weights t_inference seconds after programming (see physics.pcm.drift), written
+    into ``out`` when given (reusing a tile's buffer saves allocating it at every time)."""
+    weight = torch.empty_like(g_plus) if out is None else out
     _library().ad_pcm_drift(
         g_plus.data_ptr(), g_minus.data_ptr(), nu_plus.data_ptr(), nu_minus.data_ptr(), g_plus.numel(),
         conductance_scale, t_inference, model.g_max, model.t_0, model.t_read, model.read_noise_scale, key,

@@ -44,14 +44,18 @@ def drift(
     t_inference: float,
     model: NoiseModel,
     generator: Generator | None,
+    out: Tensor | None = None,
 ) -> Tensor:
-    """Tile weights read ``t_inference`` seconds after programming."""
+    """Tile weights read ``t_inference`` seconds after programming. The kernels write them
+    into ``out`` when given (a contiguous float32 buffer of the same shape)."""
     _check_model(model)
     if isinstance(model, IdealNoiseModel):
         return conductances_to_weights(g_plus, g_minus, conductance_scale)
     if kernels.applicable(g_plus):
         key = kernels.draw_key(generator)
-        return kernels.pcm_drift(g_plus, g_minus, nu_plus, nu_minus, float(conductance_scale), t_inference, model, key)
+        return kernels.pcm_drift(
+            g_plus, g_minus, nu_plus, nu_minus, float(conductance_scale), t_inference, model, key, out
+        )
     g_plus_t = pcm.drift(g_plus, nu_plus, t_inference, model, generator)
     g_minus_t = pcm.drift(g_minus, nu_minus, t_inference, model, generator)
     return conductances_to_weights(g_plus_t, g_minus_t, conductance_scale)

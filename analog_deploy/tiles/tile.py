@@ -135,6 +135,7 @@ class AnalogTile(nn.Module):
             float(t_inference),
             self.rpu_config.noise_model,
             self.generator,
+            out=self.analog_weight,  # drifted weights replace the previous ones in place
         )
         self.t_inference = float(t_inference)
         compensation = self.rpu_config.drift_compensation
