@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import dataclasses
 import functools
+import warnings
 from collections.abc import Iterator
 from importlib import resources
 
@@ -64,7 +65,11 @@ def _library() -> ctypes.CDLL | None:
     path = library_path()
     if path is None:
         return None
-    library = ctypes.CDLL(path)
+    try:
+        library = ctypes.CDLL(path)
+    except OSError as error:  # e.g. a runtime library missing on this machine
+        warnings.warn(f"analog_deploy: cannot load {path} ({error}); using the slower torch path", stacklevel=2)
+        return None
     for name, argtypes in _SIGNATURES.items():
         function = getattr(library, name)
         function.argtypes = argtypes

@@ -50,3 +50,18 @@ def test_same_key_same_numbers_whatever_the_thread_count():
 
 def test_abi_version_matches_the_python_side():
     assert kernels._library().ad_kernels_abi_version() == kernels.ABI_VERSION
+
+
+def test_an_unloadable_library_falls_back_to_torch_with_a_warning(monkeypatch, tmp_path):
+    broken = tmp_path / "libanalog_kernels.so"
+    broken.write_bytes(b"not a shared library")
+    monkeypatch.setattr(kernels, "library_path", lambda: str(broken))
+    kernels._library.cache_clear()
+    try:
+        with pytest.warns(UserWarning, match="using the slower torch path"):
+            assert not kernels.available()
+        layer = __import__("analog_deploy").AnalogLinear(4, 2).eval()
+        with torch.no_grad():
+            assert layer(torch.randn(3, 4)).shape == (3, 2)  # the torch reference still runs
+    finally:
+        kernels._library.cache_clear()
