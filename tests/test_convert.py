@@ -140,3 +140,19 @@ def test_already_analog_layers_are_left_alone():
 def test_training_mode_is_preserved():
     model = _model().eval()
     assert not ad.convert_to_analog(model)[3].training
+
+
+def test_conversion_allocates_no_weight_memory_beyond_the_copy():
+    """The analog layers reuse the (copied) weight tensors and tiles hold no state before
+    programming: the converted model owns exactly as many bytes as the digital one."""
+
+    def owned_bytes(model: nn.Module) -> int:
+        storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in model.state_dict().values()
+                    if isinstance(t, torch.Tensor)}
+        return sum(storages.values())
+
+    model = nn.Sequential(nn.Linear(1024, 1024), nn.ReLU(), nn.Conv1d(4, 8, 3))
+    analog = ad.convert_to_analog(model, "pcm")
+    assert owned_bytes(analog) == owned_bytes(model)
+    inplace = ad.convert_to_analog(model, "pcm", inplace=True)
+    assert inplace[0].weight.data_ptr() == model[0].weight.data_ptr()
