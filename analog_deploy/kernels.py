@@ -26,7 +26,7 @@ from .config.enums import NoiseManagementType, WeightNoiseType
 from .config.noise import PCMLikeNoiseModel
 
 LIBRARY_NAME = "libanalog_kernels.so"
-ABI_VERSION = 3
+ABI_VERSION = 4
 
 _enabled = True
 
@@ -41,8 +41,7 @@ _SIGNATURES = {
     "ad_fill_normal": [_P, _I64, _U64, _U64, _INT],
     "ad_input_stage": [_P, _I64, _I64, _I64, _D, _D, _INT, _P, _P, _P, _INT],
     "ad_gather_input_stage": [_P, _P, _I64, _P, _I64, _D, _D, _INT, _P, _P, _P, _INT],
-    "ad_output_stage": [_P, _I64, _I64, _F, _P, _I64, _D, _D, _D, _D, _U64, _P, _INT],
-    "ad_finalize": [_P, _I64, _I64, _P, _P, _P, _INT],
+    "ad_output_stage": [_P, _I64, _I64, _F, _P, _I64, _D, _D, _D, _D, _U64, _P, _P, _P, _INT],
     "ad_pcm_program": [_P, _I64, _F, _F, _P, _INT, _F, _F, _U64, _P, _P, _P, _P, _P, _INT],
     "ad_pcm_drift": [_P, _P, _P, _P, _I64, _F, _D, _F, _F, _F, _F, _U64, _P, _INT],
 }
@@ -189,26 +188,27 @@ def input_stage(
     return scale, levels
 
 
-def output_stage(y: Tensor, step: float, levels: Tensor, io: IOParameters, key: int) -> tuple[Tensor, int]:
-    """Output noise and ADC in place on the contiguous ``y``; returns which rows saturated and
-    how many."""
+def output_stage(
+    y: Tensor,
+    step: float,
+    levels: Tensor,
+    io: IOParameters,
+    key: int,
+    row_scale: Tensor | None = None,
+    col_gain: Tensor | None = None,
+) -> tuple[Tensor, int]:
+    """Output noise and ADC in place on the contiguous ``y``, then (with ``row_scale`` and
+    ``col_gain``) ``y * row_scale[:, None] * col_gain``; returns which rows saturated and how
+    many."""
     rows, cols = y.shape
     saturated = torch.empty(rows, dtype=torch.bool)
     w_noise = io.w_noise if io.w_noise_type != WeightNoiseType.NONE else 0.0
     count = _library().ad_output_stage(
         y.data_ptr(), rows, cols, step, levels.data_ptr(), levels.shape[1], io.out_noise, w_noise,
-        io.out_bound, io.out_res, key, saturated.data_ptr(), _threads(),
+        io.out_bound, io.out_res, key, _ptr(row_scale), _ptr(None if col_gain is None else col_gain.contiguous()),
+        saturated.data_ptr(), _threads(),
     )
     return saturated, count
-
-
-def finalize(y: Tensor, row_scale: Tensor, col_gain: Tensor, bias: Tensor | None = None) -> None:
-    """y = y * row_scale[:, None] * col_gain (+ bias), in place."""
-    rows, cols = y.shape
-    _library().ad_finalize(
-        y.data_ptr(), rows, cols, row_scale.contiguous().data_ptr(), col_gain.contiguous().data_ptr(),
-        _ptr(None if bias is None else bias.contiguous()), _threads(),
-    )
 
 
 def pcm_program(

@@ -156,21 +156,23 @@ def _analog_mvm_kernels(
     """``analog_mvm`` with the element-wise steps in the fused C++ kernels (same steps, same
     rounding; the noise comes from Philox keyed by draws of ``generator``)."""
     step = io.inp_res * 2 * io.inp_bound if io.inp_res > 0 else 1.0
+    gain = gain.contiguous()
     scale, levels = kernels.input_stage(x, io, None)  # steps 1-2
     y = F.linear(levels, weight)  # step 3 (torch.nn.functional.linear: the GEMM digital layers use)
-    saturated, count = kernels.output_stage(y, step, levels, io, kernels.draw_key(generator))  # 4-5
+    # steps 4-5 and 7 (all-zero rows have scale 0); saturated rows are redone below
+    saturated, count = kernels.output_stage(y, step, levels, io, kernels.draw_key(generator), scale, gain)
     if count and io.bound_management == BoundManagementType.ITERATIVE:  # step 6
         factor = torch.ones_like(scale)
         while (redo := _bound_management_rows(saturated, factor, io)).numel():
             factor[redo] *= 2.0
-            _, levels_redo = kernels.input_stage(x.index_select(0, redo), io, factor.index_select(0, redo))
+            scale_redo, levels_redo = kernels.input_stage(x.index_select(0, redo), io, factor.index_select(0, redo))
             y_redo = F.linear(levels_redo, weight)
-            saturated_redo, _ = kernels.output_stage(y_redo, step, levels_redo, io, kernels.draw_key(generator))
+            saturated_redo, _ = kernels.output_stage(
+                y_redo, step, levels_redo, io, kernels.draw_key(generator), scale_redo * factor[redo], gain
+            )
             y.index_copy_(0, redo, y_redo)
             saturated = torch.zeros_like(saturated)
             saturated[redo] = saturated_redo
-        scale = scale * factor
-    kernels.finalize(y, scale, gain)  # step 7 (all-zero rows have scale 0)
     return y
 
 

@@ -75,7 +75,8 @@ AD_MULTIVERSION void gather_input_stage(const float* x, const int64_t* origins, 
 
 AD_MULTIVERSION int64_t output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
                                      int64_t levels_cols, const OutputParams& p, uint64_t key,
-                                     uint8_t* saturated, int threads) {
+                                     const float* row_scale, const float* col_gain, uint8_t* saturated,
+                                     int threads) {
   int64_t saturated_rows = 0;
   const bool clip = p.out_bound > 0;
   const double out_step_d = p.out_res > 0 ? p.out_res * 2.0 * p.out_bound : 0.0;
@@ -124,24 +125,14 @@ AD_MULTIVERSION int64_t output_stage(float* y, int64_t rows, int64_t cols, float
         }
       }
     }
+    if (row_scale) {  // step 7; rows that saturated are recomputed (and rescaled) by the caller
+      const float rs = row_scale[r];
+      for (int64_t c = 0; c < cols; ++c) row[c] = row[c] * rs * col_gain[c];
+    }
     saturated[r] = sat;
     saturated_rows += sat;
   }
   return saturated_rows;
-}
-
-AD_MULTIVERSION void finalize(float* y, int64_t rows, int64_t cols, const float* row_scale, const float* col_gain,
-              const float* bias, int threads) {
-#pragma omp parallel for num_threads(threads) schedule(static) if (rows * cols >= kParallelThreshold)
-  for (int64_t r = 0; r < rows; ++r) {
-    float* row = y + r * cols;
-    const float s = row_scale[r];
-    if (bias) {
-      for (int64_t c = 0; c < cols; ++c) row[c] = row[c] * s * col_gain[c] + bias[c];
-    } else {
-      for (int64_t c = 0; c < cols; ++c) row[c] = row[c] * s * col_gain[c];
-    }
-  }
 }
 
 AD_MULTIVERSION void fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, int threads) {

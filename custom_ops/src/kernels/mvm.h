@@ -39,17 +39,14 @@ void gather_input_stage(const float* x, const int64_t* origins, int64_t rows, co
                         int64_t cols, const InputParams& p, const float* factor, float* scale,
                         float* levels, int threads);
 
-// Steps 4-5 in place on y = levels @ W^T: y = y * step, plus Gaussian noise (Philox keyed by
-// `key`; row r, column block b of 32 uses counters (r * blocks + b) * 8 ..), then the ADC.
+// Steps 4-5 (and 7) in place on y = levels @ W^T: y = y * step, plus Gaussian noise (Philox
+// keyed by `key`; row r, column block b of 32 uses counters (r * blocks + b) * 8 ..), then the
+// ADC; then, if row_scale is not null, step 7: y[r, c] = y[r, c] * row_scale[r] * col_gain[c].
 // saturated[r] = 1 if a quantized value of row r lies beyond out_bound; returns the number of
 // saturated rows. levels (with levels_cols columns) is only read for w_noise > 0.
 int64_t output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
-                     int64_t levels_cols, const OutputParams& p, uint64_t key, uint8_t* saturated,
-                     int threads);
-
-// Step 7 in place: y[r, c] = y[r, c] * row_scale[r] * col_gain[c] (+ bias[c] if not null).
-void finalize(float* y, int64_t rows, int64_t cols, const float* row_scale, const float* col_gain,
-              const float* bias, int threads);
+                     int64_t levels_cols, const OutputParams& p, uint64_t key, const float* row_scale,
+                     const float* col_gain, uint8_t* saturated, int threads);
 
 // n standard normals of (key, stream), in blocks of 32 (see normal_block).
 void fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, int threads);
