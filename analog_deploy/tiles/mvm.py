@@ -9,7 +9,6 @@ in the fused C++ kernels (``analog_deploy.kernels``), which the ONNX custom ops 
 
 from __future__ import annotations
 
-import math
 
 import torch
 import torch.nn.functional as F

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 import pytest
 import torch
 from scipy import stats
 
-from analog_deploy import physics
-from analog_deploy.config import IdealNoiseModel, PCMLikeNoiseModel
+from analog_deploy.config import PCMLikeNoiseModel
 from analog_deploy.physics import pcm
 
 N = 200_000
