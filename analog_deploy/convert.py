@@ -111,10 +111,13 @@ def convert_to_analog(
     if not inplace:
         model = copy.deepcopy(model)
     skipped: list[str] = []
+    converted_modules: dict[int, nn.Module] = {}  # a module used twice becomes one analog layer
 
     def convert(name: str, module: nn.Module) -> nn.Module:
         if isinstance(module, AnalogModuleBase):
             return module
+        if id(module) in converted_modules:
+            return converted_modules[id(module)]
         analog_class = _analog_class(module, mapping)
         if analog_class is not None:
             config = _config_for(name, module, rpu_config, layer_configs)
@@ -124,6 +127,7 @@ def convert_to_analog(
             layer_seed = None if seed is None else derive_seed(seed, name)
             analog = analog_class.from_digital(module, config, seed=layer_seed)
             analog.train(module.training)
+            converted_modules[id(module)] = analog
             return analog
         for child_name, child in list(module.named_children()):
             replacement = convert(f"{name}.{child_name}" if name else child_name, child)

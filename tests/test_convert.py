@@ -156,3 +156,10 @@ def test_conversion_allocates_no_weight_memory_beyond_the_copy():
     assert owned_bytes(analog) == owned_bytes(model)
     inplace = ad.convert_to_analog(model, "pcm", inplace=True)
     assert inplace[0].weight.data_ptr() == model[0].weight.data_ptr()
+
+
+def test_a_module_used_twice_becomes_one_analog_layer():
+    shared = nn.Linear(4, 4)
+    model = nn.Sequential(shared, nn.ReLU(), shared)
+    analog = ad.convert_to_analog(model, "pcm")
+    assert isinstance(analog[0], ad.AnalogLinear) and analog[0] is analog[2]
