@@ -129,7 +129,10 @@ def convert_to_analog(
             analog.train(module.training)
             converted_modules[id(module)] = analog
             return analog
-        for child_name, child in list(module.named_children()):
+        # _modules, not named_children(): the latter skips a second use of the same module
+        for child_name, child in list(module._modules.items()):
+            if child is None:
+                continue
             replacement = convert(f"{name}.{child_name}" if name else child_name, child)
             if replacement is not child:
                 setattr(module, child_name, replacement)
@@ -145,10 +148,14 @@ def convert_to_digital(model: nn.Module, *, inplace: bool = False) -> nn.Module:
     """Replace every analog layer by its torch counterpart holding the target weights."""
     if not inplace:
         model = copy.deepcopy(model)
-    if isinstance(model, AnalogModuleBase):
-        return model.to_digital()
-    for name, child in list(model.named_children()):
-        replacement = convert_to_digital(child, inplace=True)
-        if replacement is not child:
-            setattr(model, name, replacement)
-    return model
+    converted_modules: dict[int, nn.Module] = {}
+
+    def convert(module: nn.Module) -> nn.Module:
+        if isinstance(module, AnalogModuleBase):
+            return converted_modules.setdefault(id(module), module.to_digital())
+        for name, child in list(module._modules.items()):
+            if child is not None and (replacement := convert(child)) is not child:
+                setattr(module, name, replacement)
+        return module
+
+    return convert(model)

@@ -163,3 +163,5 @@ def test_a_module_used_twice_becomes_one_analog_layer():
     model = nn.Sequential(shared, nn.ReLU(), shared)
     analog = ad.convert_to_analog(model, "pcm")
     assert isinstance(analog[0], ad.AnalogLinear) and analog[0] is analog[2]
+    digital = ad.convert_to_digital(analog)
+    assert isinstance(digital[0], nn.Linear) and digital[0] is digital[2]
