@@ -152,7 +152,9 @@ def convert_to_digital(model: nn.Module, *, inplace: bool = False) -> nn.Module:
 
     def convert(module: nn.Module) -> nn.Module:
         if isinstance(module, AnalogModuleBase):
-            return converted_modules.setdefault(id(module), module.to_digital())
+            if id(module) not in converted_modules:
+                converted_modules[id(module)] = module.to_digital()
+            return converted_modules[id(module)]
         for name, child in list(module._modules.items()):
             if child is not None and (replacement := convert(child)) is not child:
                 setattr(module, name, replacement)
