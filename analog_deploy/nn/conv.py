@@ -12,7 +12,7 @@ from .. import kernels
 from ..config.rpu_config import InferenceRPUConfig
 from ..seeding import fresh_seed
 from .base import AnalogModuleBase
-from .patches import extract_patches, gathered_patches
+from .patches import extract_patches, gathered_patches, output_shape
 
 _TORCH_CONV = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}
 _CHUNK_ELEMENTS = 1 << 21
@@ -140,10 +140,7 @@ class AnalogConvNd(AnalogModuleBase):
 
     def _patch_elements(self, x: Tensor) -> int:
         """Number of patch-matrix elements of one image of ``x``."""
-        out_positions = math.prod(
-            (size - d * (k - 1) - 1) // s + 1
-            for size, k, s, d in zip(x.shape[2:], self.kernel_size, self.stride, self.dilation)
-        )
+        out_positions = math.prod(output_shape(tuple(x.shape[2:]), self.kernel_size, self.stride, self.dilation))
         return out_positions * self.weight[0].numel() * self.groups
 
     def _forward_patches(self, x: Tensor) -> Tensor:
