@@ -2,7 +2,7 @@
 ``pip install``), called through ctypes: the fast path of inference.
 
 The kernels fuse the element-wise stages of the analog MVM and the device physics into single
-multi-threaded passes with a counter-based (Philox) generator: torch has no fast way to draw
+multi-threaded passes with a counter-based generator (ARS, on the AES instructions): torch has no fast way to draw
 the millions of Gaussian numbers the model needs. They implement the same specification as the
 pure-torch functions, which remain the reference and the path for autograd, other devices and
 dtypes; tests hold the two together.
@@ -26,7 +26,7 @@ from .config.enums import NoiseManagementType, WeightNoiseType
 from .config.noise import PCMLikeNoiseModel
 
 LIBRARY_NAME = "libanalog_kernels.so"
-ABI_VERSION = 4
+ABI_VERSION = 6
 
 _enabled = True
 
@@ -41,7 +41,7 @@ _SIGNATURES = {
     "ad_fill_normal": [_P, _I64, _U64, _U64, _INT],
     "ad_input_stage": [_P, _I64, _I64, _I64, _D, _D, _INT, _P, _P, _P, _INT],
     "ad_gather_input_stage": [_P, _P, _I64, _P, _I64, _D, _D, _INT, _P, _P, _P, _INT],
-    "ad_output_stage": [_P, _I64, _I64, _F, _P, _I64, _D, _D, _D, _D, _U64, _P, _P, _P, _INT],
+    "ad_output_stage": [_P, _I64, _I64, _F, _P, _I64, _D, _D, _D, _D, _U64, _U64, _P, _P, _P, _I64, _P, _INT],
     "ad_pcm_program": [_P, _I64, _F, _F, _P, _INT, _F, _F, _U64, _P, _P, _P, _P, _P, _INT],
     "ad_pcm_drift": [_P, _P, _P, _P, _I64, _F, _D, _F, _F, _F, _F, _U64, _P, _INT],
 }
@@ -133,20 +133,48 @@ class GatheredVectors:
 
 def applicable(*tensors: Tensor | GatheredVectors) -> bool:
     """Whether the kernels can stand in for the torch path: built, float32 on the CPU, and no
-    gradient to propagate (the kernels are inference-only)."""
-    if not available():
+    gradient to propagate (the kernels are inference-only). Called on every tile forward, so
+    written for speed."""
+    if not _enabled or _library() is None:
         return False
     grad = torch.is_grad_enabled()
-    return all(
-        t.dtype == torch.float32 and t.device.type == "cpu" and not (grad and t.requires_grad)
-        for t in (item.source if isinstance(item, GatheredVectors) else item for item in tensors)
-    )
+    for item in tensors:
+        t = item.source if type(item) is GatheredVectors else item
+        if t.dtype is not torch.float32 or not t.is_cpu or (grad and t.requires_grad):
+            return False
+    return True
 
 
 def draw_key(generator: Generator | None) -> int:
-    """A 63-bit Philox key from a torch generator, so the generator (saved in checkpoints)
+    """A 63-bit ARS key from a torch generator, so the generator (saved in checkpoints)
     stays the single source of every random number."""
     return int(torch.randint(0, 2**63 - 1, (1,), generator=generator).item())
+
+
+class NoiseStream:
+    """The forward noise of one tile on the kernel path: a 63-bit ARS key drawn from the
+    tile's generator when first needed, then a call counter as the ARS stream, so every
+    output-stage pass gets fresh numbers without a generator draw per call (a draw costs as
+    much as a small layer's element-wise work). Tiles save key and counter in checkpoints."""
+
+    __slots__ = ("generator", "key", "calls")
+
+    def __init__(self, generator: Generator | None) -> None:
+        self.generator = generator
+        self.key: int | None = None
+        self.calls = 0
+
+    def reset(self) -> None:
+        """Draw a new key at the next call (after the generator was re-seeded)."""
+        self.key = None
+        self.calls = 0
+
+    def next(self) -> tuple[int, int]:
+        """(key, stream) of the next output-stage pass."""
+        if self.key is None:
+            self.key = draw_key(self.generator)
+        self.calls += 1
+        return self.key, self.calls - 1
 
 
 def _ptr(tensor: Tensor | None) -> int | None:
@@ -158,7 +186,7 @@ def _threads() -> int:
 
 
 def fill_normal(shape: tuple[int, ...], key: int, stream: int = 0) -> Tensor:
-    """Standard normals from Philox (key, stream)."""
+    """Standard normals from ARS (key, stream)."""
     out = torch.empty(shape, dtype=torch.float32)
     _library().ad_fill_normal(out.data_ptr(), out.numel(), key, stream, _threads())
     return out
@@ -194,19 +222,22 @@ def output_stage(
     levels: Tensor,
     io: IOParameters,
     key: int,
+    stream: int,
     row_scale: Tensor | None = None,
-    col_gain: Tensor | None = None,
+    col_scale: Tensor | None = None,
+    alpha: Tensor | None = None,
 ) -> tuple[Tensor, int]:
-    """Output noise and ADC in place on the contiguous ``y``, then (with ``row_scale`` and
-    ``col_gain``) ``y * row_scale[:, None] * col_gain``; returns which rows saturated and how
+    """Output noise (ARS ``(key, stream)``) and ADC in place on the contiguous ``y``, then (with
+    ``row_scale``, ``col_scale`` and ``alpha``, one value or one per column)
+    ``y * row_scale[:, None] * (col_scale * alpha)``; returns which rows saturated and how
     many."""
     rows, cols = y.shape
     saturated = torch.empty(rows, dtype=torch.bool)
     w_noise = io.w_noise if io.w_noise_type != WeightNoiseType.NONE else 0.0
     count = _library().ad_output_stage(
         y.data_ptr(), rows, cols, step, levels.data_ptr(), levels.shape[1], io.out_noise, w_noise,
-        io.out_bound, io.out_res, key, _ptr(row_scale), _ptr(None if col_gain is None else col_gain.contiguous()),
-        saturated.data_ptr(), _threads(),
+        io.out_bound, io.out_res, key, stream, _ptr(row_scale), _ptr(col_scale), _ptr(alpha),
+        0 if alpha is None else alpha.numel(), saturated.data_ptr(), _threads(),
     )
     return saturated, count
 

@@ -1,4 +1,4 @@
-"""The C++ kernel library: its Philox normals and its independence from the thread count."""
+"""The C++ kernel library: its ARS normals and its independence from the thread count."""
 
 import pytest
 import torch
@@ -20,6 +20,19 @@ def test_normals_are_standard_normal():
     assert abs(stats.skew(z.numpy())) < 0.02 and abs(stats.kurtosis(z.numpy())) < 0.04
 
 
+def test_box_muller_partners_are_independent_and_tails_are_right():
+    # normals i and 16 + i of a block share a radius: for true Gaussians they, and their
+    # squares, are uncorrelated
+    blocks = kernels.fill_normal((N,), key=3).double().reshape(-1, 32)
+    first, partner = blocks[:, :16].flatten(), blocks[:, 16:].flatten()
+    bound = 5 / first.numel() ** 0.5
+    assert abs(torch.corrcoef(torch.stack([first, partner]))[0, 1].item()) < bound
+    assert abs(torch.corrcoef(torch.stack([first**2, partner**2]))[0, 1].item()) < bound
+    # P(|z| > 3) = 0.0027; binomial standard error sqrt(p (1 - p) / N) -> 5 SE
+    tail = (blocks.abs() > 3).double().mean().item()
+    assert abs(tail - 0.0026998) < 5 * (0.0027 * 0.9973 / N) ** 0.5
+
+
 def test_keys_and_streams_give_independent_normals():
     a = kernels.fill_normal((N,), key=1)
     b = kernels.fill_normal((N,), key=2)
@@ -37,11 +50,11 @@ def test_same_key_same_numbers_whatever_the_thread_count():
         torch.set_num_threads(1)
         one = kernels.fill_normal((N,), key=7)
         y_one = torch.zeros(300, 700)
-        kernels.output_stage(y_one, 1.0, torch.zeros(300, 1), IOParameters(), key=9)
+        kernels.output_stage(y_one, 1.0, torch.zeros(300, 1), IOParameters(), key=9, stream=0)
         torch.set_num_threads(2)
         two = kernels.fill_normal((N,), key=7)
         y_two = torch.zeros(300, 700)
-        kernels.output_stage(y_two, 1.0, torch.zeros(300, 1), IOParameters(), key=9)
+        kernels.output_stage(y_two, 1.0, torch.zeros(300, 1), IOParameters(), key=9, stream=0)
     finally:
         torch.set_num_threads(threads)
     assert torch.equal(one, two)

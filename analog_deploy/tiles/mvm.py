@@ -44,9 +44,9 @@ def input_dac(x: Tensor, divisor: Tensor, io: IOParameters) -> tuple[Tensor, flo
     """Step 2: DAC of ``x / divisor``, returned as integer levels and the level step
     (value = levels * step), so the step can be applied once after the product."""
     if io.inp_res <= 0:
-        return _clamp(x / divisor, io.inp_bound), 1.0
+        return _clamp(x * divisor.reciprocal(), io.inp_bound), 1.0
     step = io.inp_res * 2 * io.inp_bound
-    levels = x / (divisor * step)
+    levels = x * (divisor * step).reciprocal()  # one float division per vector, as the kernels
     return _round_ste(_clamp(levels, io.inp_bound / step)), step
 
 
@@ -73,7 +73,7 @@ def output_stage(
         saturated = y.detach().abs().amax(dim=1) > io.out_bound
         return _clamp(y, io.out_bound), saturated
     step = io.out_res * 2 * io.out_bound
-    levels = _round_ste(y / step if y.requires_grad else y.div_(step))
+    levels = _round_ste(y * (1 / step) if y.requires_grad else y.mul_(1 / step))
     saturated = levels.detach().abs().amax(dim=1) > io.out_bound / step
     levels = _clamp(levels, io.out_bound / step)
     return (levels * step if levels.requires_grad else levels.mul_(step)), saturated
@@ -110,6 +110,8 @@ def analog_mvm(
     io: IOParameters,
     generator: Generator | None = None,
     out_scale: Tensor | None = None,
+    noise: kernels.NoiseStream | None = None,
+    compensation: Tensor | None = None,
 ) -> Tensor:
     """Noisy analog product ``x @ weight.T`` of one tile.
 
@@ -118,16 +120,21 @@ def analog_mvm(
         weight: ``[out, in]`` weights as they sit on the tile (after weight scaling).
         io: the periphery parameters.
         generator: source of the output noise.
-        out_scale: ``[out]`` digital gain applied last (output scales times drift
-            compensation); None means 1.
+        out_scale: ``[out]`` digital output scales; None means 1.
+        noise: the (key, stream) source of the kernel path's noise; None draws a key from
+            ``generator``.
+        compensation: drift-compensation gain (``[1]`` or ``[out]``), applied with
+            ``out_scale`` as the digital gain ``out_scale * compensation``; None means 1.
 
     Returns:
-        ``[N, out]``: the noise-management and bound-management scales undone, times
-        ``out_scale``.
+        ``[N, out]``: the noise-management and bound-management scales undone, times the
+        digital gain.
     """
-    gain = torch.ones(weight.shape[0], dtype=weight.dtype, device=weight.device) if out_scale is None else out_scale
-    if not io.is_perfect and kernels.applicable(x, weight, gain):
-        return _analog_mvm_kernels(x, weight, io, generator, gain)
+    if not io.is_perfect and kernels.applicable(x, weight):
+        out_scale = weight.new_ones(weight.shape[0]) if out_scale is None else out_scale
+        compensation = weight.new_ones(1) if compensation is None else compensation
+        return _analog_mvm_kernels(x, weight, io, noise or kernels.NoiseStream(generator), out_scale, compensation)
+    out_scale = out_scale if compensation is None else (compensation if out_scale is None else out_scale * compensation)
     if isinstance(x, kernels.GatheredVectors):
         x = x.materialize()
     if io.is_perfect:
@@ -145,21 +152,27 @@ def analog_mvm(
         y = y.index_copy(0, redo, y_redo)
         saturated = torch.zeros_like(saturated)
         saturated[redo] = saturated_redo
-    y = y * (scale * factor) * gain  # step 7: undo the input scaling, digital gain
+    y = y * (scale * factor)  # step 7: undo the input scaling, digital gain
+    y = y if out_scale is None else y * out_scale
     return y.masked_fill(zero_input, 0.0) if bool(zero_input.any()) else y
 
 
 def _analog_mvm_kernels(
-    x: Tensor | kernels.GatheredVectors, weight: Tensor, io: IOParameters, generator: Generator | None, gain: Tensor
+    x: Tensor | kernels.GatheredVectors,
+    weight: Tensor,
+    io: IOParameters,
+    noise: kernels.NoiseStream,
+    out_scale: Tensor,
+    compensation: Tensor,
 ) -> Tensor:
     """``analog_mvm`` with the element-wise steps in the fused C++ kernels (same steps, same
-    rounding; the noise comes from Philox keyed by draws of ``generator``)."""
+    rounding; the noise comes from ARS, one stream of ``noise`` per pass)."""
     step = io.inp_res * 2 * io.inp_bound if io.inp_res > 0 else 1.0
-    gain = gain.contiguous()
+    out_scale, compensation = out_scale.contiguous(), compensation.contiguous()
     scale, levels = kernels.input_stage(x, io, None)  # steps 1-2
     y = F.linear(levels, weight)  # step 3 (torch.nn.functional.linear: the GEMM digital layers use)
     # steps 4-5 and 7 (all-zero rows have scale 0); saturated rows are redone below
-    saturated, count = kernels.output_stage(y, step, levels, io, kernels.draw_key(generator), scale, gain)
+    saturated, count = kernels.output_stage(y, step, levels, io, *noise.next(), scale, out_scale, compensation)
     if count and io.bound_management == BoundManagementType.ITERATIVE:  # step 6
         factor = torch.ones_like(scale)
         while (redo := _bound_management_rows(saturated, factor, io)).numel():
@@ -167,7 +180,7 @@ def _analog_mvm_kernels(
             scale_redo, levels_redo = kernels.input_stage(x.index_select(0, redo), io, factor.index_select(0, redo))
             y_redo = F.linear(levels_redo, weight)
             saturated_redo, _ = kernels.output_stage(
-                y_redo, step, levels_redo, io, kernels.draw_key(generator), scale_redo * factor[redo], gain
+                y_redo, step, levels_redo, io, *noise.next(), scale_redo * factor[redo], out_scale, compensation
             )
             y.index_copy_(0, redo, y_redo)
             saturated = torch.zeros_like(saturated)
@@ -191,7 +204,7 @@ def probe_outputs(weight: Tensor, io: IOParameters, generator: Generator | None 
     y = weight * levels
     if kernels.applicable(y):
         probe_levels = levels.expand(weight.shape[0], 1).contiguous()
-        saturated, _ = kernels.output_stage(y, step, probe_levels, io, kernels.draw_key(generator))
+        saturated, _ = kernels.output_stage(y, step, probe_levels, io, kernels.draw_key(generator), 0)
     else:
         y, saturated = output_stage(y.mul_(step), output_noise_std(levels, step, io), io, generator)
     if io.bound_management == BoundManagementType.ITERATIVE and bool(saturated.any()):

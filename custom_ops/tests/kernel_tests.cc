@@ -1,11 +1,11 @@
-// C++-level tests of the kernel maths: Philox known answers, the AVX2 and portable Philox
-// agreeing, and the accuracy of the float approximations. Exit code 0 means all passed.
+// C++-level tests of the kernel maths: the AES round against FIPS-197, the AES-NI and portable
+// ARS agreeing, and the accuracy of the float approximations. Exit code 0 means all passed.
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 
 #include "fastmath.h"
-#include "philox.h"
+#include "random.h"
 
 namespace {
 
@@ -18,40 +18,45 @@ void check(bool ok, const char* what) {
   }
 }
 
-// Random123's known-answer vectors for Philox4x32-10: (counter words, key words) -> words.
-void test_known_answers() {
-  struct Case {
-    uint32_t counter[4], key[2], expected[4];
-  };
-  const Case cases[] = {
-      {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
-      {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, {0xffffffff, 0xffffffff}, {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
-      {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0}, {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
-  };
-  for (const Case& c : cases) {
-    const uint64_t counter = (static_cast<uint64_t>(c.counter[1]) << 32) | c.counter[0];
-    const uint64_t stream = (static_cast<uint64_t>(c.counter[3]) << 32) | c.counter[2];
-    const uint64_t key = (static_cast<uint64_t>(c.key[1]) << 32) | c.key[0];
-    uint32_t words[analog::kBlockNormals];
-    analog::philox_block_portable(key, counter, stream, words);
-    for (int w = 0; w < 4; ++w) check(words[w * analog::kLanes] == c.expected[w], "portable Philox known answer");
-    analog::philox_block(key, counter, stream, words);
-    for (int w = 0; w < 4; ++w) check(words[w * analog::kLanes] == c.expected[w], "dispatched Philox known answer");
+// The portable AES round is real AES: AES-128 built from it (with the FIPS-197 key
+// expansion) reproduces the example of FIPS-197 Appendix C.1.
+void test_aes_known_answer() {
+  uint8_t round_keys[11][16];
+  for (int i = 0; i < 16; ++i) round_keys[0][i] = static_cast<uint8_t>(i);  // 000102..0f
+  const uint8_t* sbox = analog::aes_sbox();
+  uint8_t rcon = 1;
+  for (int r = 1; r <= 10; ++r) {
+    const uint8_t* prev = round_keys[r - 1];
+    uint8_t* key = round_keys[r];
+    const uint8_t t[4] = {static_cast<uint8_t>(sbox[prev[13]] ^ rcon), sbox[prev[14]], sbox[prev[15]], sbox[prev[12]]};
+    for (int i = 0; i < 4; ++i) key[i] = prev[i] ^ t[i];
+    for (int i = 4; i < 16; ++i) key[i] = prev[i] ^ key[i - 4];
+    rcon = static_cast<uint8_t>((rcon << 1) ^ ((rcon & 0x80) ? 0x1b : 0));
   }
+  uint8_t state[16];
+  for (int i = 0; i < 16; ++i) state[i] = static_cast<uint8_t>(i * 0x11) ^ round_keys[0][i];  // 00112233..ff
+  for (int r = 1; r <= 10; ++r) analog::aes_round_portable(state, round_keys[r], r == 10);
+  const uint8_t expected[16] = {0x69, 0xc4, 0xe0, 0xd8, 0x6a, 0x7b, 0x04, 0x30,
+                                0xd8, 0xcd, 0xb7, 0x80, 0x70, 0xb4, 0xc5, 0x5a};
+  bool same = true;
+  for (int i = 0; i < 16; ++i) same = same && state[i] == expected[i];
+  check(same, "AES-128 from the portable round matches FIPS-197 C.1");
 }
 
-void test_avx2_equals_portable() {
-#ifdef AD_PHILOX_AVX2
-  if (!analog::cpu_has_avx2()) return;
-  // counters straddling 2^32 exercise the carry into the high word
-  const uint64_t starts[] = {0, 12345, 0xfffffffcull, 0x123456789abcdef0ull};
+// The AES-NI ARS equals the portable one (so results do not depend on the CPU).
+void test_aesni_equals_portable() {
+#ifdef AD_ARS_AESNI
+  if (!analog::cpu_has_aesni()) return;
+  // counters straddling 2^32 and 2^64 exercise the carries
+  const uint64_t starts[] = {0, 12345, 0xfffffffcull, 0xfffffffffffffffcull};
   for (uint64_t start : starts) {
+    const analog::ArsKeys keys(0x0123456789abcdefull + start);
     uint32_t a[analog::kBlockNormals], b[analog::kBlockNormals];
-    analog::philox_block_portable(0x0123456789abcdefull, start, 77, a);
-    analog::philox_block_avx2(0x0123456789abcdefull, start, 77, b);
+    analog::ars_block_portable(keys, start, 77, a);
+    analog::ars_block_aesni(keys, start, 77, b);
     bool same = true;
     for (int i = 0; i < analog::kBlockNormals; ++i) same = same && a[i] == b[i];
-    check(same, "AVX2 Philox equals the portable one");
+    check(same, "AES-NI ARS equals the portable one");
   }
 #endif
 }
@@ -59,31 +64,51 @@ void test_avx2_equals_portable() {
 double relative_error(double approx, double exact) { return std::fabs(approx - exact) / std::fmax(std::fabs(exact), 1e-30); }
 
 void test_float_approximations() {
-  double log_error = 0, exp_error = 0, trig_error = 0;
+  double log_error = 0, exp_error = 0;
   for (int i = 1; i <= 1 << 20; ++i) {
     const float u = analog::uniform_open(static_cast<uint32_t>(i) * 4099u);
     log_error = std::fmax(log_error, std::fabs(analog::fast_log(u) - std::log(static_cast<double>(u))) / std::fmax(1.0, std::fabs(std::log(static_cast<double>(u)))));
     const float x = -20.0f + 40.0f * u;
     exp_error = std::fmax(exp_error, relative_error(analog::fast_exp(x), std::exp(static_cast<double>(x))));
-    float s, c;
-    analog::sincos_turns(u, &s, &c);
-    const double angle = 2.0 * M_PI * static_cast<double>(u);
-    trig_error = std::fmax(trig_error, std::fmax(std::fabs(s - std::sin(angle)), std::fabs(c - std::cos(angle))));
   }
-  std::printf("max errors: log %.2e, exp %.2e (relative), sin/cos %.2e (absolute)\n", log_error, exp_error, trig_error);
+  std::printf("max errors: log %.2e, exp %.2e (relative)\n", log_error, exp_error);
   check(log_error < 3e-7, "fast_log accuracy");
   check(exp_error < 3e-7, "fast_exp accuracy");
-  check(trig_error < 3e-7, "sincos_turns accuracy");
   check(analog::round_even(2.5f) == 2.0f && analog::round_even(3.5f) == 4.0f && analog::round_even(-2.5f) == -2.0f,
         "round_even rounds half to even");
+}
+
+// normal_block computes the Box-Muller pairs its comment defines (checked in double precision).
+void test_normal_block_formula() {
+  const analog::ArsKeys keys(42);
+  double max_error = 0;
+  for (uint64_t block = 0; block < 4096; ++block) {
+    uint32_t words[analog::kBlockNormals];
+    float normals[analog::kBlockNormals];
+    analog::ars_block(keys, block * analog::kBlockCounters, 3, words);
+    analog::normal_block(keys, block * analog::kBlockCounters, 3, normals);
+    for (int i = 0; i < analog::kBlockNormals / 2; ++i) {
+      const double u = analog::uniform_open(words[i]);  // as the kernel rounds it to float
+      const uint32_t angle_bits = words[16 + i];
+      const double angle = (angle_bits >> 8) / 16777216.0 * M_PI / 2;  // a + pi/4
+      const double radius = std::sqrt(-2.0 * std::log(u));
+      const double expected_cos = radius * std::cos(angle) * ((angle_bits & 1) ? -1 : 1);
+      const double expected_sin = radius * std::sin(angle) * ((angle_bits & 2) ? -1 : 1);
+      max_error = std::fmax(max_error, std::fabs(normals[i] - expected_cos));
+      max_error = std::fmax(max_error, std::fabs(normals[16 + i] - expected_sin));
+    }
+  }
+  std::printf("normal_block: max absolute error %.2e against the formula in double\n", max_error);
+  check(max_error < 3e-6, "normal_block follows its Box-Muller formula");
 }
 
 }  // namespace
 
 int main() {
-  test_known_answers();
-  test_avx2_equals_portable();
+  test_aes_known_answer();
+  test_aesni_equals_portable();
   test_float_approximations();
+  test_normal_block_formula();
   std::printf("%d failed\n", failures);
   return failures == 0 ? 0 : 1;
 }

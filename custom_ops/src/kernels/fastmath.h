@@ -1,4 +1,4 @@
-// Deterministic float log, exp, sqrt and sin/cos written as plain arithmetic, so the compiler
+// Deterministic float log, exp and sqrt written as plain arithmetic, so the compiler
 // can vectorize the loops that use them and results are identical on every x86-64/ARM build.
 // Accuracy: relative error below 3e-7 on the ranges used here (checked by tests/cpp).
 #pragma once
@@ -60,19 +60,5 @@ inline float fast_sqrt(float x) { return std::sqrt(x); }  // a single instructio
 
 // x^p for x > 0.
 inline float fast_pow(float x, float p) { return fast_exp(p * fast_log(x)); }
-
-// sin and cos of 2*pi*u for u in [0, 1): reduced to the nearest quarter turn q, so the
-// polynomials only cover [-pi/4, pi/4] (truncation errors below 3e-8), then rotated by q.
-inline void sincos_turns(float u, float* sin_out, float* cos_out) {
-  const float quarter_turns = u * 4.0f;
-  const int quadrant = static_cast<int>(quarter_turns + 0.5f);  // nearest quarter turn, 0..4
-  const float a = (quarter_turns - static_cast<float>(quadrant)) * 1.57079632679490f;  // [-pi/4, pi/4]
-  const float a2 = a * a;
-  const float sin_a = a * (1.0f - a2 * (1.0f / 6 - a2 * (1.0f / 120 - a2 * (1.0f / 5040 - a2 * (1.0f / 362880)))));
-  const float cos_a = 1.0f - a2 * (0.5f - a2 * (1.0f / 24 - a2 * (1.0f / 720 - a2 * (1.0f / 40320))));
-  const int q = quadrant & 3;
-  *sin_out = q == 0 ? sin_a : (q == 1 ? cos_a : (q == 2 ? -sin_a : -cos_a));
-  *cos_out = q == 0 ? cos_a : (q == 1 ? -sin_a : (q == 2 ? -cos_a : sin_a));
-}
 
 }  // namespace analog

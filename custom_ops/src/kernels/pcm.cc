@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "philox.h"
+#include "random.h"
 
 namespace analog {
 namespace {
@@ -33,19 +33,20 @@ inline float drifted(float g_prog, float nu, float z, float log_ratio, float tim
 AD_MULTIVERSION void pcm_program(const float* weight, int64_t n, float conductance_scale, const PcmParams& p,
                  uint64_t key, float* g_plus, float* g_minus, float* nu_plus, float* nu_minus,
                  float* programmed_weight, int threads) {
-  const int64_t blocks = (n + kLanes - 1) / kLanes;  // one Philox lane (4 normals) per device
+  const int64_t blocks = (n + kBlockCounters - 1) / kBlockCounters;  // 4 normals per device (see docs)
+  const ArsKeys keys(key);
   float coeff[kMaxProgCoeff] = {};  // zero-padded: a fixed-length Horner loop vectorizes
   for (int c = 0; c < p.prog_coeff_count && c < kMaxProgCoeff; ++c) coeff[c] = p.prog_coeff[c];
 #pragma omp parallel for num_threads(threads) schedule(static) if (n >= kParallelThreshold)
   for (int64_t b = 0; b < blocks; ++b) {
     float z[kBlockNormals];
-    normal_block(key, static_cast<uint64_t>(b) * kLanes, 0, z);
-    const int64_t count = n - b * kLanes < kLanes ? n - b * kLanes : kLanes;
-    float w[kLanes] = {};  // local, zero-padded copy: the lane loop below then vectorizes
-    for (int64_t k = 0; k < count; ++k) w[k] = weight[b * kLanes + k];
-    float out_gp[kLanes], out_gm[kLanes], out_np[kLanes], out_nm[kLanes];
+    normal_block(keys, static_cast<uint64_t>(b) * kBlockCounters, 0, z);
+    const int64_t count = n - b * kBlockCounters < kBlockCounters ? n - b * kBlockCounters : kBlockCounters;
+    float w[kBlockCounters] = {};  // local, zero-padded copy: the lane loop below then vectorizes
+    for (int64_t k = 0; k < count; ++k) w[k] = weight[b * kBlockCounters + k];
+    float out_gp[kBlockCounters], out_gm[kBlockCounters], out_np[kBlockCounters], out_nm[kBlockCounters];
 #pragma omp simd
-    for (int k = 0; k < kLanes; ++k) {
+    for (int k = 0; k < kBlockCounters; ++k) {
       const float scaled = w[k] * conductance_scale;
       const float target_plus = max_f(scaled, 0.0f);
       const float target_minus = max_f(-scaled, 0.0f);
@@ -56,16 +57,16 @@ AD_MULTIVERSION void pcm_program(const float* weight, int64_t n, float conductan
         std_minus = std_minus * (target_minus / p.g_max) + coeff[c];
       }
       out_gp[k] = max_f(z[k] * (std_plus * p.prog_std_scale) + target_plus, 0.0f);
-      out_gm[k] = max_f(z[kLanes + k] * (std_minus * p.prog_std_scale) + target_minus, 0.0f);
-      out_np[k] = drift_exponent(target_plus, z[2 * kLanes + k], p);
-      out_nm[k] = drift_exponent(target_minus, z[3 * kLanes + k], p);
+      out_gm[k] = max_f(z[kBlockCounters + k] * (std_minus * p.prog_std_scale) + target_minus, 0.0f);
+      out_np[k] = drift_exponent(target_plus, z[2 * kBlockCounters + k], p);
+      out_nm[k] = drift_exponent(target_minus, z[3 * kBlockCounters + k], p);
     }
     for (int64_t k = 0; k < count; ++k) {
-      g_plus[b * kLanes + k] = out_gp[k];
-      g_minus[b * kLanes + k] = out_gm[k];
-      nu_plus[b * kLanes + k] = out_np[k];
-      nu_minus[b * kLanes + k] = out_nm[k];
-      programmed_weight[b * kLanes + k] = (out_gp[k] - out_gm[k]) / conductance_scale;
+      g_plus[b * kBlockCounters + k] = out_gp[k];
+      g_minus[b * kBlockCounters + k] = out_gm[k];
+      nu_plus[b * kBlockCounters + k] = out_np[k];
+      nu_minus[b * kBlockCounters + k] = out_nm[k];
+      programmed_weight[b * kBlockCounters + k] = (out_gp[k] - out_gm[k]) / conductance_scale;
     }
   }
 }
@@ -78,10 +79,11 @@ AD_MULTIVERSION void pcm_drift(const float* g_plus, const float* g_minus, const 
       std::sqrt(std::log((t_inference + p.t_0 + p.t_read) / (2.0 * p.t_read))) * p.read_noise_scale);
   constexpr int kDevices = kBlockNormals / 2;  // two normals (G+, G-) per device
   const int64_t blocks = (n + kDevices - 1) / kDevices;
+  const ArsKeys keys(key);
 #pragma omp parallel for num_threads(threads) schedule(static) if (n >= kParallelThreshold)
   for (int64_t b = 0; b < blocks; ++b) {
     float z[kBlockNormals];
-    normal_block(key, static_cast<uint64_t>(b) * kLanes, 1, z);
+    normal_block(keys, static_cast<uint64_t>(b) * kBlockCounters, 1, z);
     const int64_t first = b * kDevices;
     const int64_t count = n - first < kDevices ? n - first : kDevices;
     // Local, zero-padded copies: the lane loop below then vectorizes.
