@@ -73,8 +73,14 @@ class AnalogLinear(AnalogModuleBase):
                 f"AnalogLinear expects inputs with last dimension {self.in_features}, got shape "
                 f"{tuple(x.shape)}"
             )
+        if x.dim() == 2:  # the common case, without the reshapes (each costs a few microseconds)
+            return self.add_bias(self.analog_mvm(x))
         y = self.add_bias(self.analog_mvm(x.reshape(-1, self.in_features)))
         return y.reshape(*x.shape[:-1], self.out_features)
+
+    def weight_matrix(self) -> Tensor:
+        """The ``[out, in]`` weight itself."""
+        return self.weight
 
     def extra_repr(self) -> str:
         return (

@@ -40,12 +40,14 @@ def tiled_mvm(
     tiles: Sequence[AnalogTile], x: Tensor | GatheredVectors, weight: Tensor, use_programmed: bool
 ) -> Tensor:
     """``x @ weight.T`` over a grid of tiles: every tile runs its own analog MVM on its slice of
-    the input vectors; the digital periphery sums tiles that share outputs."""
+    the input vectors; the digital periphery sums tiles that share outputs. (Tiles are run
+    through ``forward`` directly: module hooks on tiles are not supported, and ``__call__``
+    would cost more than a small tile's element-wise work.)"""
     if len(tiles) == 1:
-        return tiles[0](x, weight, use_programmed)
+        return tiles[0].forward(x, weight, use_programmed)
     rows: dict[tuple[int, int], Tensor] = {}
     for tile in tiles:
-        part = tile(_columns(x, *tile.in_range), weight, use_programmed)
+        part = tile.forward(_columns(x, *tile.in_range), weight, use_programmed)
         previous = rows.get(tile.out_range)
         if previous is None:
             rows[tile.out_range] = part

@@ -51,6 +51,8 @@ class AnalogTile(nn.Module):
         self.in_range = in_range
         self.rpu_config = rpu_config
         self.generator = torch.Generator().manual_seed(seed)
+        self.noise = kernels.NoiseStream(self.generator)
+        """Forward-noise keys of the kernel path (drawn from ``generator``)."""
         self.t_inference: float | None = None
         """Seconds after programming the conductances were drifted to (None: not drifted)."""
         for name in PROGRAMMED_BUFFERS:
@@ -74,6 +76,7 @@ class AnalogTile(nn.Module):
     def manual_seed(self, seed: int) -> None:
         """Re-seed the tile's generator (programming, drift and forward noise)."""
         self.generator.manual_seed(seed)
+        self.noise.reset()
 
     def block(self, weight: Tensor) -> Tensor:
         """This tile's block of the layer's ``[out, in]`` weight matrix."""
@@ -155,18 +158,26 @@ class AnalogTile(nn.Module):
     def forward(self, x: Tensor | kernels.GatheredVectors, weight: Tensor, use_programmed: bool) -> Tensor:
         """Analog MVM of ``x`` (``[N, in]``, this tile's input slice) with digital output
         scales and drift compensation applied (``[N, out]``)."""
-        if use_programmed and self.is_programmed:
-            analog_weight, gain = self.analog_weight, self.out_scales * self.alpha
-        else:
-            analog_weight, gain = self.tile_weight(weight)
-        return analog_mvm(x, analog_weight, self.rpu_config.forward, self.generator, gain)
+        analog_weight = self.analog_weight
+        if use_programmed and analog_weight is not None:
+            return analog_mvm(
+                x, analog_weight, self.rpu_config.forward, self.generator, self.out_scales, self.noise, self.alpha
+            )
+        analog_weight, scales = self.tile_weight(weight)
+        return analog_mvm(x, analog_weight, self.rpu_config.forward, self.generator, scales, self.noise)
 
     def get_extra_state(self) -> dict[str, Any]:
-        return {"t_inference": self.t_inference, "generator_state": self.generator.get_state()}
+        return {
+            "t_inference": self.t_inference,
+            "generator_state": self.generator.get_state(),
+            "noise_key": self.noise.key,
+            "noise_calls": self.noise.calls,
+        }
 
     def set_extra_state(self, state: dict[str, Any]) -> None:
         self.t_inference = state["t_inference"]
         self.generator.set_state(state["generator_state"])
+        self.noise.key, self.noise.calls = state["noise_key"], state["noise_calls"]
 
     def _load_from_state_dict(
         self,

@@ -124,9 +124,9 @@ def test_reset_forgets_programmed_state():
     assert set(tile.state_dict()) == {"_extra_state"}
     with pytest.raises(RuntimeError):
         tile.drift(DAY)
-    # computes with the live weights again: same as a fresh tile in the same generator state
+    # computes with the live weights again: same as a fresh tile in the same random state
     fresh = new_tile(0)
-    fresh.generator.set_state(tile.generator.get_state())
+    fresh.load_state_dict(tile.state_dict())
     assert torch.equal(tile(x, weight, use_programmed=True), fresh(x, weight, use_programmed=True))
     assert live.shape == (16, 12)
 
@@ -179,3 +179,16 @@ def test_loading_unprogrammed_state_into_programmed_tile_unprograms_it():
     programmed.load_state_dict(empty.state_dict())
     assert not programmed.is_programmed
     assert torch.equal(programmed.generator.get_state(), empty.generator.get_state())
+
+
+def test_every_forward_draws_fresh_noise_and_reseeding_replays_it():
+    weight, x = weight_and_input()
+    tile = new_tile(0)
+    tile.program(weight)
+    tile.drift(DAY)
+    tile.manual_seed(5)
+    first, second = tile(x, weight, use_programmed=True), tile(x, weight, use_programmed=True)
+    assert not torch.equal(first, second)
+    tile.manual_seed(5)
+    assert torch.equal(tile(x, weight, use_programmed=True), first)
+    assert torch.equal(tile(x, weight, use_programmed=True), second)
