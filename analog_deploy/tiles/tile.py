@@ -177,7 +177,8 @@ class AnalogTile(nn.Module):
     def set_extra_state(self, state: dict[str, Any]) -> None:
         self.t_inference = state["t_inference"]
         self.generator.set_state(state["generator_state"])
-        self.noise.key, self.noise.calls = state["noise_key"], state["noise_calls"]
+        # absent in checkpoints written before tiles had a noise stream: draw a key at first use
+        self.noise.key, self.noise.calls = state.get("noise_key"), state.get("noise_calls", 0)
 
     def _load_from_state_dict(
         self,
