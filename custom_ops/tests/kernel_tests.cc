@@ -43,7 +43,7 @@ void test_aes_known_answer() {
   check(same, "AES-128 from the portable round matches FIPS-197 C.1");
 }
 
-// The AES-NI ARS equals the portable one (so results do not depend on the CPU).
+// Every AES-NI/VAES variant of ARS equals the portable one (so results do not depend on the CPU).
 void test_aesni_equals_portable() {
 #ifdef AD_ARS_AESNI
   if (!analog::cpu_has_aesni()) return;
@@ -57,6 +57,18 @@ void test_aesni_equals_portable() {
     bool same = true;
     for (int i = 0; i < analog::kBlockNormals; ++i) same = same && a[i] == b[i];
     check(same, "AES-NI ARS equals the portable one");
+    if (analog::cpu_has_avx2()) {
+      analog::ars_block_aesni_avx2(keys, start, 77, b);
+      same = true;
+      for (int i = 0; i < analog::kBlockNormals; ++i) same = same && a[i] == b[i];
+      check(same, "AES-NI ARS with 32-byte stores equals the portable one");
+    }
+    if (analog::cpu_has_vaes()) {
+      analog::ars_block_vaes(keys, start, 77, b);
+      same = true;
+      for (int i = 0; i < analog::kBlockNormals; ++i) same = same && a[i] == b[i];
+      check(same, "VAES ARS equals the portable one");
+    }
   }
 #endif
 }

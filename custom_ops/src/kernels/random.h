@@ -4,8 +4,8 @@
 // Every random number is a pure function of (key, counter, stream): no mutable generator state,
 // so any number of threads can draw disjoint parts of one stream and the result does not depend
 // on how the work was split. ARS runs on the AES instructions of x86-64 (AES-NI) when the CPU
-// has them, at about a sixth of the cost of Philox4x32-10 in AVX2; elsewhere a portable AES
-// round computes the same bits.
+// has them (two blocks per instruction with VAES), at a third to a quarter of the cost of
+// Philox4x32-10 in AVX2; elsewhere a portable AES round computes the same bits.
 #pragma once
 
 #include <cstdint>
@@ -148,6 +148,30 @@ __attribute__((target("aes,avx2"))) inline void ars_block_aesni_avx2(const ArsKe
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + 4 * i), _mm256_set_m128i(v[i + 1], v[i]));
 }
 
+// Two blocks per instruction with VAES (256-bit AES), where the CPU has it.
+__attribute__((target("vaes,aes,avx2"))) inline void ars_block_vaes(const ArsKeys& keys, uint64_t counter0,
+                                                                  uint64_t stream, uint32_t words[kBlockNormals]) {
+  __m256i v[kBlockCounters / 2];
+  const __m256i k0 = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(keys.bytes[0])));
+  for (int i = 0; i < kBlockCounters / 2; ++i) {
+    const auto low = static_cast<int64_t>(counter0 + 2 * i), high = static_cast<int64_t>(stream);
+    v[i] = _mm256_xor_si256(_mm256_set_epi64x(high, low + 1, high, low), k0);
+  }
+  for (int r = 1; r < kArsRounds; ++r) {
+    const __m256i k = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(keys.bytes[r])));
+    for (int i = 0; i < kBlockCounters / 2; ++i) v[i] = _mm256_aesenc_epi128(v[i], k);
+  }
+  const __m256i last =
+      _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(keys.bytes[kArsRounds])));
+  for (int i = 0; i < kBlockCounters / 2; ++i)
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + 8 * i), _mm256_aesenclast_epi128(v[i], last));
+}
+
+inline bool cpu_has_vaes() {
+  static const bool has_vaes = __builtin_cpu_supports("vaes") && __builtin_cpu_supports("avx2");
+  return has_vaes;
+}
+
 inline bool cpu_has_aesni() {
   static const bool has_aes = __builtin_cpu_supports("aes") && __builtin_cpu_supports("sse4.1");
   return has_aes;
@@ -162,6 +186,7 @@ inline bool cpu_has_avx2() {
 inline void ars_block(const ArsKeys& keys, uint64_t counter0, uint64_t stream, uint32_t words[kBlockNormals]) {
 #ifdef AD_ARS_AESNI
   if (cpu_has_aesni()) {
+    if (cpu_has_vaes()) return ars_block_vaes(keys, counter0, stream, words);
     if (cpu_has_avx2()) return ars_block_aesni_avx2(keys, counter0, stream, words);
     return ars_block_aesni(keys, counter0, stream, words);
   }
