@@ -47,27 +47,26 @@ void test_aes_known_answer() {
 void test_aesni_equals_portable() {
 #ifdef AD_ARS_AESNI
   if (!analog::cpu_has_aesni()) return;
+  using Variant = void (*)(const analog::ArsKeys&, uint64_t, uint64_t, uint32_t*);
+  struct Case {
+    Variant variant;
+    bool available;
+    const char* what;
+  };
+  const Case variants[] = {{analog::ars_block_aesni, true, "AES-NI ARS equals the portable one"},
+                           {analog::ars_block_vaes, analog::cpu_has_vaes(), "VAES ARS equals the portable one"}};
   // counters straddling 2^32 and 2^64 exercise the carries
   const uint64_t starts[] = {0, 12345, 0xfffffffcull, 0xfffffffffffffffcull};
   for (uint64_t start : starts) {
     const analog::ArsKeys keys(0x0123456789abcdefull + start);
     uint32_t a[analog::kBlockNormals], b[analog::kBlockNormals];
     analog::ars_block_portable(keys, start, 77, a);
-    analog::ars_block_aesni(keys, start, 77, b);
-    bool same = true;
-    for (int i = 0; i < analog::kBlockNormals; ++i) same = same && a[i] == b[i];
-    check(same, "AES-NI ARS equals the portable one");
-    if (analog::cpu_has_avx2()) {
-      analog::ars_block_aesni_avx2(keys, start, 77, b);
-      same = true;
+    for (const Case& c : variants) {
+      if (!c.available) continue;
+      c.variant(keys, start, 77, b);
+      bool same = true;
       for (int i = 0; i < analog::kBlockNormals; ++i) same = same && a[i] == b[i];
-      check(same, "AES-NI ARS with 32-byte stores equals the portable one");
-    }
-    if (analog::cpu_has_vaes()) {
-      analog::ars_block_vaes(keys, start, 77, b);
-      same = true;
-      for (int i = 0; i < analog::kBlockNormals; ++i) same = same && a[i] == b[i];
-      check(same, "VAES ARS equals the portable one");
+      check(same, c.what);
     }
   }
 #endif

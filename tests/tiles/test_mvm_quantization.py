@@ -178,7 +178,7 @@ def test_gradient_wrt_input_is_straight_through():
     io = IOParameters(**QUANTIZED_ONLY)
     gx, _ = grads(lambda a, b: analog_mvm(a, b, io), x, w, grad_out)
     gx_ref, _ = grads(lambda a, b: a @ b.T, x, w, grad_out)
-    # (levels * step * s) with levels = x / (s * step): float32 rounding of the scale chain
+    # (levels * step * s) with levels = x * (1 / (s * step)): float32 rounding of the scale chain
     torch.testing.assert_close(gx, gx_ref, rtol=1e-5, atol=1e-6)
 
 

@@ -115,13 +115,10 @@ inline void ars_block_portable(const ArsKeys& keys, uint64_t counter0, uint64_t 
 }
 
 #ifdef AD_ARS_AESNI
-// The eight blocks with AES-NI, in two flavours that differ only in how they store the words:
-// the AVX2 consumers load 32 bytes at a time, and a 32-byte load from two 16-byte stores
-// cannot be forwarded (it stalls until the stores retire), so with AVX2 the blocks are paired
-// into 32-byte stores.
-__attribute__((target("aes,sse4.1"), always_inline)) inline void ars_rounds_aesni(const ArsKeys& keys,
-                                                                                  uint64_t counter0, uint64_t stream,
-                                                                                  __m128i v[kBlockCounters]) {
+// The eight blocks with AES-NI.
+__attribute__((target("aes,sse4.1"))) inline void ars_block_aesni(const ArsKeys& keys, uint64_t counter0,
+                                                                 uint64_t stream, uint32_t words[kBlockNormals]) {
+  __m128i v[kBlockCounters];
   const __m128i k0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(keys.bytes[0]));
   for (int i = 0; i < kBlockCounters; ++i)
     v[i] = _mm_xor_si128(_mm_set_epi64x(static_cast<int64_t>(stream), static_cast<int64_t>(counter0 + i)), k0);
@@ -130,22 +127,8 @@ __attribute__((target("aes,sse4.1"), always_inline)) inline void ars_rounds_aesn
     for (int i = 0; i < kBlockCounters; ++i) v[i] = _mm_aesenc_si128(v[i], k);
   }
   const __m128i last = _mm_loadu_si128(reinterpret_cast<const __m128i*>(keys.bytes[kArsRounds]));
-  for (int i = 0; i < kBlockCounters; ++i) v[i] = _mm_aesenclast_si128(v[i], last);
-}
-
-__attribute__((target("aes,sse4.1"))) inline void ars_block_aesni(const ArsKeys& keys, uint64_t counter0,
-                                                                 uint64_t stream, uint32_t words[kBlockNormals]) {
-  __m128i v[kBlockCounters];
-  ars_rounds_aesni(keys, counter0, stream, v);
-  for (int i = 0; i < kBlockCounters; ++i) _mm_storeu_si128(reinterpret_cast<__m128i*>(words + 4 * i), v[i]);
-}
-
-__attribute__((target("aes,avx2"))) inline void ars_block_aesni_avx2(const ArsKeys& keys, uint64_t counter0,
-                                                                    uint64_t stream, uint32_t words[kBlockNormals]) {
-  __m128i v[kBlockCounters];
-  ars_rounds_aesni(keys, counter0, stream, v);
-  for (int i = 0; i < kBlockCounters; i += 2)
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(words + 4 * i), _mm256_set_m128i(v[i + 1], v[i]));
+  for (int i = 0; i < kBlockCounters; ++i)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(words + 4 * i), _mm_aesenclast_si128(v[i], last));
 }
 
 // Two blocks per instruction with VAES (256-bit AES), where the CPU has it.
@@ -176,18 +159,12 @@ inline bool cpu_has_aesni() {
   static const bool has_aes = __builtin_cpu_supports("aes") && __builtin_cpu_supports("sse4.1");
   return has_aes;
 }
-
-inline bool cpu_has_avx2() {
-  static const bool has_avx2 = __builtin_cpu_supports("avx2");
-  return has_avx2;
-}
 #endif
 
 inline void ars_block(const ArsKeys& keys, uint64_t counter0, uint64_t stream, uint32_t words[kBlockNormals]) {
 #ifdef AD_ARS_AESNI
   if (cpu_has_aesni()) {
     if (cpu_has_vaes()) return ars_block_vaes(keys, counter0, stream, words);
-    if (cpu_has_avx2()) return ars_block_aesni_avx2(keys, counter0, stream, words);
     return ars_block_aesni(keys, counter0, stream, words);
   }
 #endif
