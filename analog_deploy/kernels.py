@@ -25,7 +25,7 @@ from .config.io import IOParameters
 from .config.enums import NoiseManagementType, WeightNoiseType
 from .config.noise import PCMLikeNoiseModel
 
-LIBRARY_NAME = "libanalog_kernels.so"
+LIBRARY_NAME = "libanalog_deploy_ops.so"
 ABI_VERSION = 6
 
 _enabled = True

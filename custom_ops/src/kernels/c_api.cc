@@ -10,21 +10,21 @@
 AD_EXPORT int ad_kernels_abi_version() { return 6; }
 
 AD_EXPORT void ad_fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, int threads) {
-  analog::fill_normal(out, n, key, stream, threads);
+  analog::fill_normal(out, n, key, stream, analog::OpenMpFor(threads));
 }
 
 AD_EXPORT void ad_input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, double inp_bound,
                               double inp_res, int abs_max_scaling, const float* factor, float* scale,
                               float* levels, int threads) {
-  const analog::InputParams p{inp_bound, inp_res, abs_max_scaling != 0};
-  analog::input_stage(x, rows, cols, ld_x, p, factor, scale, levels, threads);
+  const analog::InputParams p = analog::input_params(inp_bound, inp_res, abs_max_scaling != 0);
+  analog::input_stage(x, rows, cols, ld_x, p, factor, scale, levels, analog::OpenMpFor(threads));
 }
 
 AD_EXPORT void ad_gather_input_stage(const float* x, const int64_t* origins, int64_t rows, const int64_t* offsets,
                                      int64_t cols, double inp_bound, double inp_res, int abs_max_scaling,
                                      const float* factor, float* scale, float* levels, int threads) {
-  const analog::InputParams p{inp_bound, inp_res, abs_max_scaling != 0};
-  analog::gather_input_stage(x, origins, rows, offsets, cols, p, factor, scale, levels, threads);
+  const analog::InputParams p = analog::input_params(inp_bound, inp_res, abs_max_scaling != 0);
+  analog::gather_input_stage(x, origins, rows, offsets, cols, p, factor, scale, levels, analog::OpenMpFor(threads));
 }
 
 AD_EXPORT int64_t ad_output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
@@ -32,9 +32,9 @@ AD_EXPORT int64_t ad_output_stage(float* y, int64_t rows, int64_t cols, float st
                                   double out_res, uint64_t key, uint64_t stream, const float* row_scale,
                                   const float* col_scale, const float* alpha, int64_t alpha_count,
                                   uint8_t* saturated, int threads) {
-  const analog::OutputParams p{out_noise, w_noise, out_bound, out_res};
-  return analog::output_stage(y, rows, cols, step, levels, levels_cols, p, key, stream, row_scale, col_scale, alpha,
-                              alpha_count, saturated, threads);
+  const analog::OutputParams p = analog::output_params(out_noise, w_noise, out_bound, out_res);
+  return analog::output_stage(y, rows, cols, cols, step, levels, levels_cols, p, key, stream, row_scale, col_scale, alpha,
+                              alpha_count, saturated, analog::OpenMpFor(threads));
 }
 
 AD_EXPORT void ad_pcm_program(const float* weight, int64_t n, float conductance_scale, float g_max,
@@ -44,7 +44,7 @@ AD_EXPORT void ad_pcm_program(const float* weight, int64_t n, float conductance_
   if (prog_coeff_count < 1 || prog_coeff_count > analog::kMaxProgCoeff) return;  // the caller validates
   const analog::PcmParams p{g_max, prog_coeff, prog_coeff_count, prog_std_scale, drift_scale, 0, 0, 0};
   analog::pcm_program(weight, n, conductance_scale, p, key, g_plus, g_minus, nu_plus, nu_minus,
-                      programmed_weight, threads);
+                      programmed_weight, analog::OpenMpFor(threads));
 }
 
 AD_EXPORT void ad_pcm_drift(const float* g_plus, const float* g_minus, const float* nu_plus,
@@ -52,5 +52,5 @@ AD_EXPORT void ad_pcm_drift(const float* g_plus, const float* g_minus, const flo
                             float g_max, float t_0, float t_read, float read_noise_scale, uint64_t key,
                             float* weight, int threads) {
   const analog::PcmParams p{g_max, nullptr, 0, 0, 0, t_0, t_read, read_noise_scale};
-  analog::pcm_drift(g_plus, g_minus, nu_plus, nu_minus, n, conductance_scale, t_inference, p, key, weight, threads);
+  analog::pcm_drift(g_plus, g_minus, nu_plus, nu_minus, n, conductance_scale, t_inference, p, key, weight, analog::OpenMpFor(threads));
 }

@@ -8,7 +8,6 @@
 namespace analog {
 namespace {
 
-constexpr int64_t kParallelThreshold = 1 << 14;  // elements below which threads cost more
 constexpr int64_t kChunk = 16 * kBlockNormals;      // output values processed per pass (on the stack)
 
 inline float clamp(float v, float bound) { return v < -bound ? -bound : (v > bound ? bound : v); }
@@ -16,15 +15,25 @@ inline float clamp(float v, float bound) { return v < -bound ? -bound : (v > bou
 
 }  // namespace
 
-float input_step(const InputParams& p) {
-  return p.inp_res > 0 ? static_cast<float>(p.inp_res * 2.0 * p.inp_bound) : 1.0f;
+InputParams input_params(double inp_bound, double inp_res, bool abs_max_scaling) {
+  const bool quantize = inp_res > 0;
+  const double step = quantize ? inp_res * 2.0 * inp_bound : 1.0;
+  return {static_cast<float>(step), static_cast<float>(quantize ? inp_bound / step : inp_bound), quantize,
+          abs_max_scaling};
+}
+
+OutputParams output_params(double out_noise, double w_noise, double out_bound, double out_res) {
+  const bool quantize = out_bound > 0 && out_res > 0;
+  const double step = quantize ? out_res * 2.0 * out_bound : 0.0;
+  return {static_cast<float>(out_noise), static_cast<float>(w_noise), static_cast<float>(out_bound),
+          static_cast<float>(step), quantize ? static_cast<float>(1.0 / step) : 0.0f,
+          quantize ? static_cast<float>(out_bound / step) : 0.0f};
 }
 
 namespace {
 
 // Steps 1-2 for one vector already in `out` (the levels row): scale, then levels in place.
-inline void quantize_row(float* out, int64_t cols, const InputParams& p, float step, float bound, float factor,
-                         float* scale) {
+inline void quantize_row(float* out, int64_t cols, const InputParams& p, float factor, float* scale) {
   float s = 1.0f;
   if (p.abs_max_scaling) {
     s = 0.0f;
@@ -36,44 +45,57 @@ inline void quantize_row(float* out, int64_t cols, const InputParams& p, float s
     for (int64_t c = 0; c < cols; ++c) out[c] = 0.0f;
     return;
   }
-  const float inverse = 1.0f / ((s * factor) * step);  // one division per vector, not per value
-  if (p.inp_res > 0) {
+  const float inverse = 1.0f / ((s * factor) * p.step);  // one division per vector, not per value
+  const float bound = p.level_bound;
+  if (p.quantize) {
     for (int64_t c = 0; c < cols; ++c) out[c] = round_even(clamp(out[c] * inverse, bound));
   } else {
     for (int64_t c = 0; c < cols; ++c) out[c] = clamp(out[c] * inverse, bound);
   }
 }
 
-float level_bound(const InputParams& p) {
-  return static_cast<float>(p.inp_res > 0 ? p.inp_bound / (p.inp_res * 2.0 * p.inp_bound) : p.inp_bound);
+
+// The row loops are compiled per instruction set (AD_MULTIVERSION); the parallel dispatch
+// around them is not, since a lambda would not inherit the clones.
+AD_MULTIVERSION void input_rows(const float* x, int64_t begin, int64_t end, int64_t cols, int64_t ld_x,
+                                const InputParams& p, const float* factor, float* scale, float* levels) {
+  for (int64_t r = begin; r < end; ++r) {
+    float* out = levels + r * cols;
+    const float* in = x + r * ld_x;
+    for (int64_t c = 0; c < cols; ++c) out[c] = in[c];
+    quantize_row(out, cols, p, factor ? factor[r] : 1.0f, scale + r);
+  }
+}
+
+AD_MULTIVERSION void gather_input_rows(const float* x, const int64_t* origins, int64_t begin, int64_t end,
+                                       const int64_t* offsets, int64_t cols, const InputParams& p,
+                                       const float* factor, float* scale, float* levels) {
+  for (int64_t r = begin; r < end; ++r) {
+    float* out = levels + r * cols;
+    const float* origin = x + origins[r];
+    for (int64_t c = 0; c < cols; ++c) out[c] = origin[offsets[c]];
+    quantize_row(out, cols, p, factor ? factor[r] : 1.0f, scale + r);
+  }
 }
 
 }  // namespace
 
-AD_MULTIVERSION void input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, const InputParams& p,
-                                 const float* factor, float* scale, float* levels, int threads) {
-  const float step = input_step(p), bound = level_bound(p);
-#pragma omp parallel for num_threads(threads) schedule(static) if (rows * cols >= kParallelThreshold)
-  for (int64_t r = 0; r < rows; ++r) {
-    float* out = levels + r * cols;
-    const float* in = x + r * ld_x;
-    for (int64_t c = 0; c < cols; ++c) out[c] = in[c];
-    quantize_row(out, cols, p, step, bound, factor ? factor[r] : 1.0f, scale + r);
-  }
+void input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, const InputParams& p,
+                 const float* factor, float* scale, float* levels, const ParallelFor& parallel) {
+  parallel.run(rows, cols, [&](int64_t begin, int64_t end) {
+    input_rows(x, begin, end, cols, ld_x, p, factor, scale, levels);
+  });
 }
 
-AD_MULTIVERSION void gather_input_stage(const float* x, const int64_t* origins, int64_t rows, const int64_t* offsets,
-                                        int64_t cols, const InputParams& p, const float* factor, float* scale,
-                                        float* levels, int threads) {
-  const float step = input_step(p), bound = level_bound(p);
-#pragma omp parallel for num_threads(threads) schedule(static) if (rows * cols >= kParallelThreshold)
-  for (int64_t r = 0; r < rows; ++r) {
-    float* out = levels + r * cols;
-    const float* origin = x + origins[r];
-    for (int64_t c = 0; c < cols; ++c) out[c] = origin[offsets[c]];
-    quantize_row(out, cols, p, step, bound, factor ? factor[r] : 1.0f, scale + r);
-  }
+void gather_input_stage(const float* x, const int64_t* origins, int64_t rows, const int64_t* offsets,
+                        int64_t cols, const InputParams& p, const float* factor, float* scale, float* levels,
+                        const ParallelFor& parallel) {
+  parallel.run(rows, cols, [&](int64_t begin, int64_t end) {
+    gather_input_rows(x, origins, begin, end, offsets, cols, p, factor, scale, levels);
+  });
 }
+
+namespace {
 
 enum class Adc { kNone, kClip, kQuantize };
 
@@ -127,73 +149,95 @@ struct FusedPass {
   __attribute__((always_inline)) float operator()() const { return normals ? dispatch_adc<true>() : dispatch_adc<false>(); }
 };
 
-AD_MULTIVERSION int64_t output_stage(float* y, int64_t rows, int64_t cols, float step, const float* levels,
-                                     int64_t levels_cols, const OutputParams& p, uint64_t key, uint64_t stream,
-                                     const float* row_scale, const float* col_scale, const float* alpha,
-                                     int64_t alpha_count, uint8_t* saturated, int threads) {
-  int64_t saturated_rows = 0;
-  const bool clip = p.out_bound > 0, quantize = clip && p.out_res > 0;
-  const double out_step_d = quantize ? p.out_res * 2.0 * p.out_bound : 0.0;
-  const float out_step = static_cast<float>(out_step_d);
-  const float inverse_out_step = quantize ? static_cast<float>(1.0 / out_step_d) : 0.0f;
-  const float level_bound = quantize ? static_cast<float>(p.out_bound / out_step_d) : 0.0f;
-  const float out_bound = static_cast<float>(p.out_bound);
-  const float out_noise = static_cast<float>(p.out_noise);
-  const float w_noise2 = static_cast<float>(p.w_noise * p.w_noise);
-  const float out_noise2 = static_cast<float>(p.out_noise * p.out_noise);
-  const ArsKeys keys(key);
+// Everything output_stage derives once per call.
+struct OutputJob {
+  float* y;
+  int64_t cols, ld_y;
+  float step;
+  const float* levels;
+  int64_t levels_cols;
+  const OutputParams& p;
+  ArsKeys keys;
+  uint64_t stream;
+  const float* row_scale;
+  const float* gain;  // col_scale * alpha per column (with row_scale)
+  uint8_t* saturated;
+};
+
+AD_MULTIVERSION void output_rows(const OutputJob& job, int64_t begin, int64_t end) {
+  const OutputParams& p = job.p;
+  const bool clip = p.out_bound > 0, quantize = clip && p.step > 0;
+  const float w_noise2 = p.w_noise * p.w_noise, out_noise2 = p.out_noise * p.out_noise;
+  const int64_t cols = job.cols;
   const int64_t blocks = (cols + kBlockNormals - 1) / kBlockNormals;
-  std::vector<float> col_gain;  // col_scale * alpha, rounded to float as the torch path does
-  if (row_scale) {
-    col_gain.resize(static_cast<size_t>(cols));
-    for (int64_t c = 0; c < cols; ++c) col_gain[c] = col_scale[c] * alpha[alpha_count == 1 ? 0 : c];
-  }
-#pragma omp parallel for num_threads(threads) schedule(static) reduction(+ : saturated_rows) \
-    if (rows * cols >= kParallelThreshold)
-  for (int64_t r = 0; r < rows; ++r) {
-    float* row = y + r * cols;
-    float std_dev = out_noise;
+  const Adc adc = quantize ? Adc::kQuantize : (clip ? Adc::kClip : Adc::kNone);
+  for (int64_t r = begin; r < end; ++r) {
+    float* row = job.y + r * job.ld_y;
+    float std_dev = p.out_noise;
     if (p.w_noise > 0) {
+      const float* levels = job.levels + r * job.levels_cols;
       float norm2 = 0.0f;
-      for (int64_t c = 0; c < levels_cols; ++c) norm2 += levels[r * levels_cols + c] * levels[r * levels_cols + c];
-      const float x_norm = std::sqrt(norm2) * step;
+      for (int64_t c = 0; c < job.levels_cols; ++c) norm2 += levels[c] * levels[c];
+      const float x_norm = std::sqrt(norm2) * job.step;
       std_dev = std::sqrt(x_norm * x_norm * w_noise2 + out_noise2);
     }
-    const float rs = row_scale ? row_scale[r] : 1.0f;
+    const float rs = job.row_scale ? job.row_scale[r] : 1.0f;
     float worst = 0.0f;  // largest |quantized value| (or |value| without quantization)
     const bool noisy = std_dev > 0;
     for (int64_t start = 0; start < cols; start += kChunk) {
       const int64_t count = cols - start < kChunk ? cols - start : kChunk;
-      float* part = row + start;
       float z[kChunk];
       if (noisy) {
         for (int64_t b = 0; b * kBlockNormals < count; ++b) {
           const int64_t block = r * blocks + start / kBlockNormals + b;
-          normal_block(keys, static_cast<uint64_t>(block) * kBlockCounters, stream, z + b * kBlockNormals);
+          normal_block(job.keys, static_cast<uint64_t>(block) * kBlockCounters, job.stream, z + b * kBlockNormals);
         }
       }
-      const Adc adc = quantize ? Adc::kQuantize : (clip ? Adc::kClip : Adc::kNone);
-      const FusedPass pass{part, count, step, noisy ? z : nullptr, std_dev, adc, inverse_out_step, level_bound,
-                           out_step, out_bound, rs, row_scale ? col_gain.data() + start : nullptr};
+      const FusedPass pass{row + start, count, job.step, noisy ? z : nullptr, std_dev, adc, p.inverse_step,
+                           p.level_bound, p.step, p.out_bound, rs, job.gain ? job.gain + start : nullptr};
       worst = max_f(worst, pass());
     }
-    const bool sat = quantize ? worst > level_bound : (clip && worst > out_bound);
-    saturated[r] = sat;
-    saturated_rows += sat;
+    job.saturated[r] = quantize ? worst > p.level_bound : (clip && worst > p.out_bound);
   }
+}
+
+}  // namespace
+
+int64_t output_stage(float* y, int64_t rows, int64_t cols, int64_t ld_y, float step, const float* levels,
+                     int64_t levels_cols, const OutputParams& p, uint64_t key, uint64_t stream,
+                     const float* row_scale, const float* col_scale, const float* alpha, int64_t alpha_count,
+                     uint8_t* saturated, const ParallelFor& parallel) {
+  std::vector<float> gain;  // col_scale * alpha, rounded to float as the torch path does
+  if (row_scale) {
+    gain.resize(static_cast<size_t>(cols));
+    for (int64_t c = 0; c < cols; ++c) gain[c] = col_scale[c] * alpha[alpha_count == 1 ? 0 : c];
+  }
+  const OutputJob job{y, cols, ld_y, step, levels, levels_cols, p, ArsKeys(key), stream, row_scale,
+                      row_scale ? gain.data() : nullptr, saturated};
+  parallel.run(rows, cols, [&](int64_t begin, int64_t end) { output_rows(job, begin, end); });
+  int64_t saturated_rows = 0;
+  for (int64_t r = 0; r < rows; ++r) saturated_rows += saturated[r];
   return saturated_rows;
 }
 
-AD_MULTIVERSION void fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, int threads) {
-  const int64_t blocks = (n + kBlockNormals - 1) / kBlockNormals;
-  const ArsKeys keys(key);
-#pragma omp parallel for num_threads(threads) schedule(static) if (n >= kParallelThreshold)
-  for (int64_t b = 0; b < blocks; ++b) {
+namespace {
+
+AD_MULTIVERSION void normal_blocks(float* out, int64_t n, const ArsKeys& keys, uint64_t stream, int64_t begin,
+                                   int64_t end) {
+  for (int64_t b = begin; b < end; ++b) {
     float z[kBlockNormals];
     normal_block(keys, static_cast<uint64_t>(b) * kBlockCounters, stream, z);
     const int64_t count = n - b * kBlockNormals < kBlockNormals ? n - b * kBlockNormals : kBlockNormals;
     for (int64_t k = 0; k < count; ++k) out[b * kBlockNormals + k] = z[k];
   }
+}
+
+}  // namespace
+
+void fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, const ParallelFor& parallel) {
+  const ArsKeys keys(key);
+  parallel.run((n + kBlockNormals - 1) / kBlockNormals, kBlockNormals,
+               [&](int64_t begin, int64_t end) { normal_blocks(out, n, keys, stream, begin, end); });
 }
 
 }  // namespace analog

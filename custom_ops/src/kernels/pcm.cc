@@ -7,7 +7,6 @@
 namespace analog {
 namespace {
 
-constexpr int64_t kParallelThreshold = 1 << 14;
 constexpr float kMinRelativeG = 1e-7f;
 
 inline float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
@@ -28,17 +27,12 @@ inline float drifted(float g_prog, float nu, float z, float log_ratio, float tim
   return max_f(z * (q_s * time_factor) * std::fabs(g_drift) + g_drift, 0.0f);
 }
 
-}  // namespace
-
-AD_MULTIVERSION void pcm_program(const float* weight, int64_t n, float conductance_scale, const PcmParams& p,
-                 uint64_t key, float* g_plus, float* g_minus, float* nu_plus, float* nu_minus,
-                 float* programmed_weight, int threads) {
-  const int64_t blocks = (n + kBlockCounters - 1) / kBlockCounters;  // 4 normals per device (see docs)
-  const ArsKeys keys(key);
+AD_MULTIVERSION void program_blocks(const float* weight, int64_t n, float conductance_scale, const PcmParams& p,
+                                    const ArsKeys& keys, float* g_plus, float* g_minus, float* nu_plus,
+                                    float* nu_minus, float* programmed_weight, int64_t begin, int64_t end) {
   float coeff[kMaxProgCoeff] = {};  // zero-padded: a fixed-length Horner loop vectorizes
   for (int c = 0; c < p.prog_coeff_count && c < kMaxProgCoeff; ++c) coeff[c] = p.prog_coeff[c];
-#pragma omp parallel for num_threads(threads) schedule(static) if (n >= kParallelThreshold)
-  for (int64_t b = 0; b < blocks; ++b) {
+  for (int64_t b = begin; b < end; ++b) {
     float z[kBlockNormals];
     normal_block(keys, static_cast<uint64_t>(b) * kBlockCounters, 0, z);
     const int64_t count = n - b * kBlockCounters < kBlockCounters ? n - b * kBlockCounters : kBlockCounters;
@@ -71,17 +65,27 @@ AD_MULTIVERSION void pcm_program(const float* weight, int64_t n, float conductan
   }
 }
 
-AD_MULTIVERSION void pcm_drift(const float* g_plus, const float* g_minus, const float* nu_plus,
-               const float* nu_minus, int64_t n, float conductance_scale, double t_inference,
-               const PcmParams& p, uint64_t key, float* weight, int threads) {
-  const float log_ratio = static_cast<float>(t_inference > 0 ? std::log((t_inference + p.t_0) / p.t_0) : 0.0);
-  const float time_factor = static_cast<float>(
-      std::sqrt(std::log((t_inference + p.t_0 + p.t_read) / (2.0 * p.t_read))) * p.read_noise_scale);
-  constexpr int kDevices = kBlockNormals / 2;  // two normals (G+, G-) per device
-  const int64_t blocks = (n + kDevices - 1) / kDevices;
+}  // namespace
+
+void pcm_program(const float* weight, int64_t n, float conductance_scale, const PcmParams& p, uint64_t key,
+                 float* g_plus, float* g_minus, float* nu_plus, float* nu_minus, float* programmed_weight,
+                 const ParallelFor& parallel) {
   const ArsKeys keys(key);
-#pragma omp parallel for num_threads(threads) schedule(static) if (n >= kParallelThreshold)
-  for (int64_t b = 0; b < blocks; ++b) {
+  const int64_t blocks = (n + kBlockCounters - 1) / kBlockCounters;  // 4 normals per device (see docs)
+  parallel.run(blocks, kBlockCounters, [&](int64_t begin, int64_t end) {
+    program_blocks(weight, n, conductance_scale, p, keys, g_plus, g_minus, nu_plus, nu_minus, programmed_weight,
+                   begin, end);
+  });
+}
+
+namespace {
+
+AD_MULTIVERSION void drift_blocks(const float* g_plus, const float* g_minus, const float* nu_plus,
+                                  const float* nu_minus, int64_t n, float conductance_scale, float log_ratio,
+                                  float time_factor, const PcmParams& p, const ArsKeys& keys, float* weight,
+                                  int64_t begin, int64_t end) {
+  constexpr int kDevices = kBlockNormals / 2;  // two normals (G+, G-) per device
+  for (int64_t b = begin; b < end; ++b) {
     float z[kBlockNormals];
     normal_block(keys, static_cast<uint64_t>(b) * kBlockCounters, 1, z);
     const int64_t first = b * kDevices;
@@ -102,6 +106,22 @@ AD_MULTIVERSION void pcm_drift(const float* g_plus, const float* g_minus, const 
     }
     for (int64_t k = 0; k < count; ++k) weight[first + k] = out[k];
   }
+}
+
+}  // namespace
+
+void pcm_drift(const float* g_plus, const float* g_minus, const float* nu_plus, const float* nu_minus, int64_t n,
+               float conductance_scale, double t_inference, const PcmParams& p, uint64_t key, float* weight,
+               const ParallelFor& parallel) {
+  const float log_ratio = static_cast<float>(t_inference > 0 ? std::log((t_inference + p.t_0) / p.t_0) : 0.0);
+  const float time_factor = static_cast<float>(
+      std::sqrt(std::log((t_inference + p.t_0 + p.t_read) / (2.0 * p.t_read))) * p.read_noise_scale);
+  const ArsKeys keys(key);
+  const int64_t devices_per_block = kBlockNormals / 2;
+  parallel.run((n + devices_per_block - 1) / devices_per_block, devices_per_block, [&](int64_t begin, int64_t end) {
+    drift_blocks(g_plus, g_minus, nu_plus, nu_minus, n, conductance_scale, log_ratio, time_factor, p, keys, weight,
+                 begin, end);
+  });
 }
 
 }  // namespace analog

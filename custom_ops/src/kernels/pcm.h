@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "parallel.h"
+
 namespace analog {
 
 constexpr int kMaxProgCoeff = 8;  // longest programming-noise polynomial (checked by the caller)
@@ -24,13 +26,13 @@ struct PcmParams {
 // `key`; also the programmed weights (G+ - G-) / conductance_scale.
 void pcm_program(const float* weight, int64_t n, float conductance_scale, const PcmParams& p,
                  uint64_t key, float* g_plus, float* g_minus, float* nu_plus, float* nu_minus,
-                 float* programmed_weight, int threads);
+                 float* programmed_weight, const ParallelFor& parallel);
 
 // Weights t_inference seconds after programming: power-law drift and accumulated 1/f read
 // noise on both devices, clipped at 0, read back as (G+ - G-) / conductance_scale; stream 1
 // of `key`.
 void pcm_drift(const float* g_plus, const float* g_minus, const float* nu_plus,
                const float* nu_minus, int64_t n, float conductance_scale, double t_inference,
-               const PcmParams& p, uint64_t key, float* weight, int threads);
+               const PcmParams& p, uint64_t key, float* weight, const ParallelFor& parallel);
 
 }  // namespace analog

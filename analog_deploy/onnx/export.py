@@ -1,0 +1,143 @@
+"""``export``: an analog model as an ONNX file whose analog layers are nodes of our domain and
+everything else is standard ONNX."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import onnx
+import torch
+from torch import Tensor, nn
+
+from .. import __version__
+from ..config.serialization import config_to_json
+from ..exceptions import ModuleError
+from ..nn.model import analog_layers, drift_analog_weights
+from ..seeding import derive_seed
+from . import ops
+from .domain import DOMAIN, OPSET_VERSION
+from .layers import export_form
+
+METADATA_PREFIX = "analog_deploy."
+
+
+@contextlib.contextmanager
+def _export_forms(model: nn.Module, seed: int) -> Iterator[list[str]]:
+    """Swap every analog layer of ``model`` for its export form, and back afterwards."""
+    swapped: list[tuple[nn.Module, str, nn.Module]] = []
+    try:
+        for name, layer in list(analog_layers(model)):
+            if not name:
+                raise ModuleError("export needs a model that contains analog layers, not a bare analog layer")
+            parent_name, _, child = name.rpartition(".")
+            parent = model.get_submodule(parent_name)
+            swapped.append((parent, child, layer))
+            setattr(parent, child, export_form(layer, derive_seed(seed, name)))
+        yield [name for name, _ in analog_layers(model)]
+    finally:
+        for parent, child, layer in swapped:
+            setattr(parent, child, layer)
+
+
+def _t_inference(model: nn.Module) -> float | None:
+    """The time the model's tiles are drifted to (None: not drifted, or not all alike)."""
+    times = {tile.t_inference for _, layer in analog_layers(model) for tile in layer.analog_tiles()}
+    return times.pop() if len(times) == 1 else None
+
+
+def _metadata(model: nn.Module, seed: int, t_inference: float | None) -> dict[str, str]:
+    configs = {name: json.loads(config_to_json(layer.rpu_config)) for name, layer in analog_layers(model)}
+    return {
+        "version": __version__,
+        "domain": f"{DOMAIN}:{OPSET_VERSION}",
+        "rpu_configs": json.dumps(configs, sort_keys=True),
+        "t_inference": "none" if t_inference is None else repr(t_inference),
+        "seed": str(seed),
+    }
+
+
+def save_atomic(model: onnx.ModelProto, path: Path) -> None:
+    """Write ``model`` to ``path`` via a temporary file in the same folder: readers never see a
+    half-written file, and a failure leaves any previous file intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(model.SerializeToString())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def export(
+    model: nn.Module,
+    example_input: Tensor | tuple[Tensor, ...],
+    path: str | os.PathLike[str],
+    *,
+    t_inference: float | None = None,
+    seed: int = 0,
+    dynamic_batch: bool = True,
+) -> Path:
+    """Export an analog model (in eval mode) to ONNX.
+
+    Args:
+        model: a model with analog layers (see ``convert_to_analog``), in eval mode.
+        example_input: an input (or tuple of inputs) to trace the model with.
+        path: where to write the ``.onnx`` file (atomically).
+        t_inference: if given, program (where needed) and drift the model's analog layers to
+            this many seconds after programming first (this changes ``model``'s tiles);
+            otherwise the tiles are exported as they are.
+        seed: the noise seed; each analog node gets a seed derived from it and its layer name.
+        dynamic_batch: make the first dimension of every input a free ``batch`` dimension.
+
+    Returns:
+        The written path. Its ``metadata_props`` hold the package version, the op domain, the
+        rpu config of every analog layer (JSON), the t_inference and the seed.
+    """
+    if model.training:
+        raise ModuleError("export needs the model in evaluation mode: call model.eval() first")
+    if t_inference is not None:
+        drift_analog_weights(model, t_inference)
+    inputs = example_input if isinstance(example_input, tuple) else (example_input,)
+    dynamic_shapes = tuple({0: torch.export.Dim("batch")} for _ in inputs) if dynamic_batch else None
+    with _export_forms(model, seed), _quiet_exporter():
+        program = torch.onnx.export(
+            model,
+            inputs,
+            dynamo=True,
+            verbose=False,
+            custom_translation_table=ops.translation_table(),
+            dynamic_shapes=dynamic_shapes,
+        )
+    proto = program.model_proto
+    for key, value in _metadata(model, seed, _t_inference(model)).items():
+        proto.metadata_props.add(key=METADATA_PREFIX + key, value=value)
+    target = Path(path)
+    save_atomic(proto, target)
+    return target
+
+
+@contextlib.contextmanager
+def _quiet_exporter() -> Iterator[None]:
+    """Silence torch.onnx's progress logging and torch.export's deprecation chatter."""
+    logger = logging.getLogger("torch.onnx")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", category=FutureWarning)
+            warnings.filterwarnings("ignore", message=".*axis name.*will not be used.*")
+            yield
+    finally:
+        logger.setLevel(level)

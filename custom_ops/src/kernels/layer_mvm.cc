@@ -1,0 +1,129 @@
+#include "layer_mvm.h"
+
+#include <numeric>
+
+namespace analog {
+namespace {
+
+// Steps 1-2 for columns [k0, k0 + k) of the vectors.
+void input_columns(const Vectors& v, int64_t rows, int64_t k0, int64_t k, const InputParams& p,
+                   const float* factor, float* scale, float* levels, const ParallelFor& parallel) {
+  if (v.origins == nullptr) {
+    input_stage(v.x + k0, rows, k, v.ld_x, p, factor, scale, levels, parallel);
+  } else {
+    gather_input_stage(v.x, v.origins, rows, v.offsets + k0, k, p, factor, scale, levels, parallel);
+  }
+}
+
+// One tile's share of the layer: its column block of `part` (the product of the vectors with the
+// tile's input rows), after the output stage; bound management (step 6) re-runs saturated rows.
+struct TileRun {
+  const Vectors& vectors;
+  int64_t rows;
+  const LayerConfig& config;
+  const float* weight;  // [in, out], rows k0.. of this input tile
+  int64_t out, k0, k, o0, o1;
+  const float* out_scales;  // this tile's columns
+  const float* alpha;
+  uint64_t key, call;
+  int64_t chunk;
+  const Gemm& gemm;
+  const ParallelFor& parallel;
+
+  int64_t output(float* y, int64_t n, const float* levels, const float* row_scale, int pass, uint8_t* saturated) const {
+    return output_stage(y + o0, n, o1 - o0, out, config.input.step, levels, k, config.output, key,
+                        noise_stream(call, chunk, pass), row_scale, out_scales, alpha, o1 - o0, saturated, parallel);
+  }
+
+  void bound_management(float* part, uint8_t* saturated) const {
+    // Saturated vectors are read again by index: dense rows become gathered ones.
+    std::vector<int64_t> dense_offsets;
+    Vectors source = vectors;
+    if (source.origins == nullptr) {
+      dense_offsets.resize(static_cast<size_t>(k0 + k));
+      std::iota(dense_offsets.begin(), dense_offsets.end(), int64_t{0});
+      source.offsets = dense_offsets.data();
+    }
+    std::vector<float> factor(static_cast<size_t>(rows), 1.0f);
+    std::vector<int64_t> redo, origins;
+    std::vector<float> redo_factor, scale, levels, y;
+    std::vector<uint8_t> redo_saturated;
+    for (int pass = 1;; ++pass) {
+      redo.clear();
+      for (int64_t r = 0; r < rows; ++r) {
+        if (saturated[r] && factor[r] <= config.bound_management.limit) redo.push_back(r);
+      }
+      if (redo.empty()) return;
+      const int64_t n = static_cast<int64_t>(redo.size());
+      origins.resize(redo.size());
+      redo_factor.resize(redo.size());
+      for (int64_t j = 0; j < n; ++j) {
+        factor[redo[j]] *= 2.0f;
+        redo_factor[j] = factor[redo[j]];
+        origins[j] = vectors.origins ? vectors.origins[redo[j]] : redo[j] * vectors.ld_x;
+      }
+      source.origins = origins.data();
+      scale.resize(redo.size());
+      levels.resize(static_cast<size_t>(n * k));
+      input_columns(source, n, k0, k, config.input, redo_factor.data(), scale.data(), levels.data(), parallel);
+      y.resize(static_cast<size_t>(n * out));
+      gemm(levels.data(), n, k, weight, out, y.data());
+      for (int64_t j = 0; j < n; ++j) scale[j] *= redo_factor[j];  // step 7 undoes both scalings
+      redo_saturated.resize(redo.size());
+      output(y.data(), n, levels.data(), scale.data(), pass, redo_saturated.data());
+      for (int64_t r = 0; r < rows; ++r) saturated[r] = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        std::copy(y.data() + j * out + o0, y.data() + j * out + o1, part + redo[j] * out + o0);
+        saturated[redo[j]] = redo_saturated[j];
+      }
+    }
+  }
+};
+
+}  // namespace
+
+uint64_t tile_key(uint64_t seed, int64_t tile) {
+  uint64_t z = seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(tile + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return (z ^ (z >> 31)) >> 1;
+}
+
+uint64_t noise_stream(uint64_t call, int64_t chunk, int pass) {
+  return (call << 24) | (static_cast<uint64_t>(chunk) << 8) | static_cast<uint64_t>(pass);
+}
+
+void layer_mvm(const Vectors& vectors, int64_t rows, const LayerConfig& config, const float* weight,
+               const float* out_scales, const float* alpha, int64_t tile_offset, uint64_t call, int64_t chunk,
+               const Gemm& gemm, const ParallelFor& parallel, float* y) {
+  const auto& in_splits = config.in_splits;
+  const auto& out_splits = config.out_splits;
+  const int64_t tiles_in = static_cast<int64_t>(in_splits.size()) - 1;
+  const int64_t tiles_out = static_cast<int64_t>(out_splits.size()) - 1;
+  const int64_t out = out_splits.back();
+  std::vector<float> scale(static_cast<size_t>(rows)), levels, part;
+  std::vector<uint8_t> saturated(static_cast<size_t>(rows));
+  for (int64_t i = 0; i < tiles_in; ++i) {
+    const int64_t k0 = in_splits[i], k = in_splits[i + 1] - k0;
+    levels.resize(static_cast<size_t>(rows * k));
+    input_columns(vectors, rows, k0, k, config.input, nullptr, scale.data(), levels.data(), parallel);  // steps 1-2
+    if (i > 0) part.resize(static_cast<size_t>(rows * out));
+    float* target = i == 0 ? y : part.data();
+    gemm(levels.data(), rows, k, weight + k0 * out, out, target);  // step 3
+    for (int64_t o = 0; o < tiles_out; ++o) {
+      const int64_t o0 = out_splits[o], o1 = out_splits[o + 1];
+      const TileRun tile{vectors, rows, config, weight + k0 * out, out, k0, k, o0, o1, out_scales + i * out + o0,
+                         alpha + i * out + o0, tile_key(config.seed, tile_offset + o * tiles_in + i), call, chunk,
+                         gemm, parallel};
+      const int64_t count = tile.output(target, rows, levels.data(), scale.data(), 0, saturated.data());  // 4-5, 7
+      if (count > 0 && config.bound_management.iterative) tile.bound_management(target, saturated.data());  // 6
+    }
+    if (i > 0) {  // the digital periphery sums the tiles that share outputs, in tile order
+      parallel.run(rows, out, [&](int64_t begin, int64_t end) {
+        for (int64_t e = begin * out; e < end * out; ++e) y[e] += part[e];
+      });
+    }
+  }
+}
+
+}  // namespace analog

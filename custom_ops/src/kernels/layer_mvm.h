@@ -1,0 +1,58 @@
+// The analog MVM of a whole layer (docs/analog_mvm.md and docs/onnx_ops.md): the weight matrix
+// cut into tiles, each tile's MVM with per-vector noise and bound management, the digital
+// periphery summing tiles that share outputs. It mirrors analog_deploy.tiles (array.py and
+// mvm.py's kernel path) step by step. The GEMM comes from the host (onnxruntime's MatMul).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "mvm.h"
+#include "parallel.h"
+
+namespace analog {
+
+struct BoundManagement {
+  bool iterative;  // re-run saturated vectors with their input halved (else: none)
+  double limit;    // the input division factor may still be doubled while factor <= limit
+};
+
+// One layer's periphery and tile grid (a node's attributes).
+struct LayerConfig {
+  InputParams input;
+  OutputParams output;
+  BoundManagement bound_management;
+  std::vector<int64_t> in_splits;   // tile boundaries along the inputs: 0 = s_0 < .. < s_T = in
+  std::vector<int64_t> out_splits;  // tile boundaries along the outputs: 0 = .. = out
+  uint64_t seed;                    // the node's noise seed
+};
+
+// The input vectors: dense rows (row r at x + r * ld_x), or gathered (element j of vector r at
+// x[origins[r] + offsets[j]]) when origins is not null.
+struct Vectors {
+  const float* x;
+  int64_t ld_x;
+  const int64_t* origins;
+  const int64_t* offsets;
+};
+
+// c[rows, m] = a[rows, k] @ b[k, m] (row-major, b's rows m apart).
+using Gemm = std::function<void(const float* a, int64_t rows, int64_t k, const float* b, int64_t m, float* c)>;
+
+// The 63-bit ARS key of tile `tile` of a node with noise seed `seed` (splitmix64 finalizer).
+uint64_t tile_key(uint64_t seed, int64_t tile);
+
+// ARS stream of bound-management pass `pass` (< 256) of chunk `chunk` (< 65536) of call `call`.
+uint64_t noise_stream(uint64_t call, int64_t chunk, int pass);
+
+// y[rows, out] = the analog product of the vectors with weight [in, out] (tile-unit values,
+// transposed: the layout MatMul takes), tile (i, o) using rows in_splits[i].. of weight and
+// columns out_splits[o]..; out_scales and alpha are [T_in, out] (each tile's digital output scales
+// and drift-compensation gain over its columns). Tile (i, o) draws its noise from key
+// tile_key(seed, tile_offset + o * T_in + i). y must not alias the inputs.
+void layer_mvm(const Vectors& vectors, int64_t rows, const LayerConfig& config, const float* weight,
+               const float* out_scales, const float* alpha, int64_t tile_offset, uint64_t call, int64_t chunk,
+               const Gemm& gemm, const ParallelFor& parallel, float* y);
+
+}  // namespace analog

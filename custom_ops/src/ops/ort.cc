@@ -1,0 +1,175 @@
+#include "ort.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <sstream>
+#include <thread>
+
+namespace analog_ops {
+namespace {
+
+float float_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name) {
+  try {
+    return info.GetAttribute<float>(name);
+  } catch (const Ort::Exception&) {
+    throw InvalidArgument(node + ": missing float attribute '" + name + "' (see docs/onnx_ops.md)");
+  }
+}
+
+int64_t int_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name) {
+  try {
+    return info.GetAttribute<int64_t>(name);
+  } catch (const Ort::Exception&) {
+    throw InvalidArgument(node + ": missing int attribute '" + name + "' (see docs/onnx_ops.md)");
+  }
+}
+
+std::string string_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name,
+                             const std::vector<std::string>& allowed) {
+  std::string value;
+  try {
+    value = info.GetAttribute<std::string>(name);
+  } catch (const Ort::Exception&) {
+    throw InvalidArgument(node + ": missing string attribute '" + name + "' (see docs/onnx_ops.md)");
+  }
+  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+    std::string options;
+    for (const auto& option : allowed) options += (options.empty() ? "'" : ", '") + option + "'";
+    throw InvalidArgument(node + ": attribute '" + name + "' is '" + value + "', expected one of " + options);
+  }
+  return value;
+}
+
+std::vector<int64_t> splits_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name) {
+  std::vector<int64_t> splits;
+  try {
+    splits = info.GetAttributes<int64_t>(name);
+  } catch (const Ort::Exception&) {
+    throw InvalidArgument(node + ": missing ints attribute '" + name + "' (see docs/onnx_ops.md)");
+  }
+  bool valid = splits.size() >= 2 && splits[0] == 0;
+  for (size_t i = 1; valid && i < splits.size(); ++i) valid = splits[i] > splits[i - 1];
+  if (!valid) {
+    throw InvalidArgument(node + ": attribute '" + name + "' must be tile boundaries 0 < b_1 < .. < size, got " +
+                          shape_text(splits));
+  }
+  return splits;
+}
+
+float checked(float value, bool valid, const std::string& node, const char* name, const char* range) {
+  if (!valid || !std::isfinite(value)) {
+    std::ostringstream text;
+    text << node << ": attribute '" << name << "' is " << value << ", expected " << range;
+    throw InvalidArgument(text.str());
+  }
+  return value;
+}
+
+}  // namespace
+
+std::string describe_node(const Ort::ConstKernelInfo& info, const char* op_type) {
+  std::string name;
+  try {
+    name = info.GetNodeName();
+  } catch (const Ort::Exception&) {
+  }
+  return std::string(op_type) + " node '" + name + "'";
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+analog::LayerConfig read_layer_config(const Ort::ConstKernelInfo& info, const std::string& node) {
+  analog::LayerConfig config;
+  auto positive = [&](const char* name) {
+    const float v = float_attribute(info, node, name);
+    return checked(v, v > 0, node, name, "a finite value > 0");
+  };
+  auto non_negative = [&](const char* name) {
+    const float v = float_attribute(info, node, name);
+    return checked(v, v >= 0, node, name, "a finite value >= 0");
+  };
+  const int64_t quantize = int_attribute(info, node, "inp_quantize");
+  if (quantize != 0 && quantize != 1) {
+    throw InvalidArgument(node + ": attribute 'inp_quantize' is " + std::to_string(quantize) + ", expected 0 or 1");
+  }
+  config.input.step = positive("inp_step");
+  config.input.level_bound = positive("inp_level_bound");
+  config.input.quantize = quantize == 1;
+  config.input.abs_max_scaling = string_attribute(info, node, "noise_management", {"abs_max", "none"}) == "abs_max";
+  config.output.out_noise = non_negative("out_noise");
+  config.output.w_noise = non_negative("w_noise");
+  config.output.out_bound = non_negative("out_bound");
+  config.output.step = non_negative("out_step");
+  config.output.inverse_step = non_negative("out_inverse_step");
+  config.output.level_bound = non_negative("out_level_bound");
+  if (config.output.step > 0 && (config.output.out_bound <= 0 || config.output.inverse_step <= 0 ||
+                                 config.output.level_bound <= 0)) {
+    throw InvalidArgument(node + ": an ADC step (out_step > 0) needs out_bound, out_inverse_step and "
+                          "out_level_bound > 0");
+  }
+  config.bound_management.iterative =
+      string_attribute(info, node, "bound_management", {"iterative", "none"}) == "iterative";
+  config.bound_management.limit = positive("bm_limit");
+  config.in_splits = splits_attribute(info, node, "in_splits");
+  config.out_splits = splits_attribute(info, node, "out_splits");
+  config.seed = static_cast<uint64_t>(int_attribute(info, node, "seed"));
+  return config;
+}
+
+void require_finite(const float* x, int64_t n, const std::string& node, const char* input,
+                    const analog::ParallelFor& parallel) {
+  std::atomic<bool> finite{true};
+  parallel.run(n, 1, [&](int64_t begin, int64_t end) {
+    bool ok = true;
+    for (int64_t i = begin; i < end; ++i) ok &= std::isfinite(x[i]);
+    if (!ok) finite = false;
+  });
+  if (!finite) throw InvalidArgument(node + ": input '" + input + "' contains NaN or infinite values");
+}
+
+void OrtParallelFor::run(int64_t n, int64_t cost, const analog::RangeBody& body) const {
+  if (n <= 0) return;
+  const int64_t most = 4 * static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()));
+  const int64_t parts = std::min({n, most, std::max<int64_t>(1, n * cost / analog::kParallelThreshold)});
+  if (parts <= 1) {
+    body(0, n);
+    return;
+  }
+  struct Job {
+    const analog::RangeBody* body;
+    int64_t n, parts;
+  } job{&body, n, parts};
+  context_.ParallelFor(
+      [](void* data, size_t index) {
+        const Job& j = *static_cast<const Job*>(data);
+        const int64_t part = static_cast<int64_t>(index);
+        (*j.body)(part * j.n / j.parts, (part + 1) * j.n / j.parts);
+      },
+      static_cast<size_t>(parts), 0, &job);
+}
+
+OrtMatMul::OrtMatMul(const OrtKernelInfo* info) {
+  const char* type_names[] = {"T"};
+  const ONNXTensorElementDataType types[] = {ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT};
+  op_ = Ort::Op::Create(info, "MatMul", "", 13, type_names, types, 1, nullptr, 0, 2, 1);
+  memory_ = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeDefault);
+}
+
+analog::Gemm OrtMatMul::bind(const Ort::KernelContext& context) const {
+  return [this, &context](const float* a, int64_t rows, int64_t k, const float* b, int64_t m, float* c) {
+    if (rows == 0) return;
+    const int64_t a_shape[] = {rows, k}, b_shape[] = {k, m}, c_shape[] = {rows, m};
+    Ort::Value inputs[] = {
+        Ort::Value::CreateTensor<float>(memory_, const_cast<float*>(a), static_cast<size_t>(rows * k), a_shape, 2),
+        Ort::Value::CreateTensor<float>(memory_, const_cast<float*>(b), static_cast<size_t>(k * m), b_shape, 2)};
+    Ort::Value outputs[] = {Ort::Value::CreateTensor<float>(memory_, c, static_cast<size_t>(rows * m), c_shape, 2)};
+    const_cast<Ort::Op&>(op_).Invoke(context.GetOrtKernelContext(), inputs, 2, outputs, 1);
+  };
+}
+
+}  // namespace analog_ops

@@ -1,0 +1,79 @@
+// What every op of the library shares: the onnxruntime API version it asks for, reading the
+// analog periphery from node attributes, onnxruntime's thread pool and MatMul kernel as the
+// kernels' ParallelFor and Gemm, and turning exceptions into onnxruntime error statuses.
+#pragma once
+
+#define ORT_API_MANUAL_INIT
+#include <onnxruntime_cxx_api.h>
+#undef ORT_API_MANUAL_INIT
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "layer_mvm.h"
+#include "parallel.h"
+
+namespace analog_ops {
+
+// The oldest onnxruntime C API the library needs (1.17: KernelContext_ParallelFor); the library
+// loads in any onnxruntime from that version on.
+constexpr uint32_t kOrtApiVersion = 17;
+
+// A node's invalid attribute or input: reported as ORT_INVALID_ARGUMENT.
+class InvalidArgument : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// Runs `body`, turning any exception into an onnxruntime error status (never into a crash).
+template <typename Body>
+OrtStatusPtr guarded(Body&& body) noexcept {
+  try {
+    body();
+    return nullptr;
+  } catch (const InvalidArgument& error) {
+    return Ort::GetApi().CreateStatus(ORT_INVALID_ARGUMENT, error.what());
+  } catch (const std::exception& error) {
+    return Ort::GetApi().CreateStatus(ORT_FAIL, error.what());
+  } catch (...) {
+    return Ort::GetApi().CreateStatus(ORT_FAIL, "analog_deploy op: unknown error");
+  }
+}
+
+// The node's analog periphery and tile grid (docs/onnx_ops.md, "Attributes"), validated.
+analog::LayerConfig read_layer_config(const Ort::ConstKernelInfo& info, const std::string& node);
+
+// "Op 'name'" for error messages.
+std::string describe_node(const Ort::ConstKernelInfo& info, const char* op_type);
+
+// Shape as text, for error messages.
+std::string shape_text(const std::vector<int64_t>& shape);
+
+// Fails with a message naming the node unless every element of `x` is finite.
+void require_finite(const float* x, int64_t n, const std::string& node, const char* input,
+                    const analog::ParallelFor& parallel);
+
+// The session's intra-op thread pool.
+class OrtParallelFor final : public analog::ParallelFor {
+ public:
+  explicit OrtParallelFor(const Ort::KernelContext& context) : context_(context) {}
+  void run(int64_t n, int64_t cost, const analog::RangeBody& body) const override;
+
+ private:
+  const Ort::KernelContext& context_;
+};
+
+// onnxruntime's own MatMul kernel, invoked from inside a custom op.
+class OrtMatMul {
+ public:
+  explicit OrtMatMul(const OrtKernelInfo* info);
+  // A Gemm for the kernels that runs MatMul within `context`.
+  analog::Gemm bind(const Ort::KernelContext& context) const;
+
+ private:
+  Ort::Op op_{nullptr};
+  Ort::MemoryInfo memory_{nullptr};
+};
+
+}  // namespace analog_ops
