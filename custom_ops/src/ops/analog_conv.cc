@@ -66,10 +66,12 @@ void AnalogConvKernel::compute(const Ort::KernelContext& context) {
   const Ort::ConstValue out_scales = context.GetInput(2), alpha = context.GetInput(3);
   const Ort::ConstValue bias = context.GetInputCount() > 4 ? context.GetInput(4) : Ort::ConstValue(nullptr);
   const auto shape = x.GetTensorTypeAndShapeInfo().GetShape();
-  require(static_cast<int64_t>(shape.size()) == dims + 2,
-          node_ + ": input 'X' has shape " + shape_text(shape) + ", expected [N, C" +
-              std::string(static_cast<size_t>(dims), ',') + " spatial] with " + std::to_string(dims) +
-              " spatial dimensions (kernel_shape " + shape_text(kernel_shape_) + ")");
+  if (static_cast<int64_t>(shape.size()) != dims + 2) {
+    std::string expected = "[N, C";
+    for (int64_t d = 1; d <= dims; ++d) expected += ", d" + std::to_string(d);
+    throw InvalidArgument(node_ + ": input 'X' has shape " + shape_text(shape) + ", expected " + expected + "] (" +
+                          std::to_string(dims) + " spatial dimensions, as kernel_shape " + shape_text(kernel_shape_) + ")");
+  }
   int64_t kernel_volume = 1;
   for (int64_t k : kernel_shape_) kernel_volume *= k;
   const int64_t batch = shape[0], channels = shape[1], group_channels = patch / kernel_volume;
