@@ -19,17 +19,33 @@ from torch import Tensor, nn
 from .. import __version__
 from ..config.serialization import config_to_json
 from ..exceptions import ModuleError
-from ..nn.model import analog_layers, drift_analog_weights
+from ..nn.model import analog_layers, drift_analog_weights, program_analog_weights
 from ..seeding import derive_seed
 from . import ops
 from .domain import DOMAIN, OPSET_VERSION
-from .layers import export_form
+from .layers import Clock, export_form
 
 METADATA_PREFIX = "analog_deploy."
 
 
+class _TimeParametric(nn.Module):
+    """``model`` with ``t_inference`` as a second input, which its programmed export forms read."""
+
+    def __init__(self, model: nn.Module, clock: Clock) -> None:
+        super().__init__()
+        self.model = model
+        self.clock = clock
+
+    def forward(self, x: Tensor, t_inference: Tensor) -> Tensor:
+        self.clock.t = t_inference
+        try:
+            return self.model(x)
+        finally:
+            self.clock.t = None
+
+
 @contextlib.contextmanager
-def _export_forms(model: nn.Module, seed: int) -> Iterator[list[str]]:
+def _export_forms(model: nn.Module, seed: int, clock: Clock | None) -> Iterator[None]:
     """Swap every analog layer of ``model`` for its export form, and back afterwards."""
     swapped: list[tuple[nn.Module, str, nn.Module]] = []
     try:
@@ -39,8 +55,8 @@ def _export_forms(model: nn.Module, seed: int) -> Iterator[list[str]]:
             parent_name, _, child = name.rpartition(".")
             parent = model.get_submodule(parent_name)
             swapped.append((parent, child, layer))
-            setattr(parent, child, export_form(layer, derive_seed(seed, name)))
-        yield [name for name, _ in analog_layers(model)]
+            setattr(parent, child, export_form(layer, derive_seed(seed, name), clock))
+        yield
     finally:
         for parent, child, layer in swapped:
             setattr(parent, child, layer)
@@ -52,13 +68,13 @@ def _t_inference(model: nn.Module) -> float | None:
     return times.pop() if len(times) == 1 else None
 
 
-def _metadata(model: nn.Module, seed: int, t_inference: float | None) -> dict[str, str]:
+def _metadata(model: nn.Module, seed: int, t_inference: float | str | None) -> dict[str, str]:
     configs = {name: json.loads(config_to_json(layer.rpu_config)) for name, layer in analog_layers(model)}
     return {
         "version": __version__,
         "domain": f"{DOMAIN}:{OPSET_VERSION}",
         "rpu_configs": json.dumps(configs, sort_keys=True),
-        "t_inference": "none" if t_inference is None else repr(t_inference),
+        "t_inference": "none" if t_inference is None else t_inference if isinstance(t_inference, str) else repr(t_inference),
         "seed": str(seed),
     }
 
@@ -88,6 +104,7 @@ def export(
     t_inference: float | None = None,
     seed: int = 0,
     dynamic_batch: bool = True,
+    time_parametric: bool = False,
 ) -> Path:
     """Export an analog model (in eval mode) to ONNX.
 
@@ -100,6 +117,9 @@ def export(
             otherwise the tiles are exported as they are.
         seed: the noise seed; each analog node gets a seed derived from it and its layer name.
         dynamic_batch: make the first dimension of every input a free ``batch`` dimension.
+        time_parametric: export the programmed devices instead of drifted weights, with
+            ``t_inference`` (seconds, a float32 scalar) as the model's second input: one file
+            serves every time (programs the model first if needed; single-input models).
 
     Returns:
         The written path. Its ``metadata_props`` hold the package version, the op domain, the
@@ -107,13 +127,25 @@ def export(
     """
     if model.training:
         raise ModuleError("export needs the model in evaluation mode: call model.eval() first")
-    if t_inference is not None:
-        drift_analog_weights(model, t_inference)
     inputs = example_input if isinstance(example_input, tuple) else (example_input,)
-    dynamic_shapes = tuple({0: torch.export.Dim("batch")} for _ in inputs) if dynamic_batch else None
-    with _export_forms(model, seed), _quiet_exporter():
+    clock = Clock() if time_parametric else None
+    traced: nn.Module = model
+    if time_parametric:
+        if t_inference is not None or len(inputs) != 1:
+            raise ValueError(
+                "a time-parametric export takes t_inference as its second input: give one example input "
+                "and no t_inference"
+            )
+        if any(not tile.is_programmed for _, layer in analog_layers(model) for tile in layer.analog_tiles()):
+            program_analog_weights(model)
+        traced, inputs = _TimeParametric(model, clock).eval(), (*inputs, torch.tensor(0.0))
+    elif t_inference is not None:
+        drift_analog_weights(model, t_inference)
+    batch = {0: torch.export.Dim("batch")} if dynamic_batch else None
+    dynamic_shapes = (batch, None) if time_parametric else tuple(batch for _ in inputs) if dynamic_batch else None
+    with _export_forms(model, seed, clock), _quiet_exporter():
         program = torch.onnx.export(
-            model,
+            traced,
             inputs,
             dynamo=True,
             verbose=False,
@@ -121,7 +153,8 @@ def export(
             dynamic_shapes=dynamic_shapes,
         )
     proto = program.model_proto
-    for key, value in _metadata(model, seed, _t_inference(model)).items():
+    time = "input" if time_parametric else _t_inference(model)
+    for key, value in _metadata(model, seed, time).items():
         proto.metadata_props.add(key=METADATA_PREFIX + key, value=value)
     target = Path(path)
     save_atomic(proto, target)

@@ -31,6 +31,16 @@ _PERIPHERY = (
     ("out_splits", _INTS, "Tile boundaries along the outputs: 0 < .. < M (per group)."),
     ("seed", _INT, "Noise seed of this node."),
 )
+_DEVICE = (
+    ("device", _STRING, "'pcm': PCM drift and 1/f read noise; 'ideal': conductances never change."),
+    ("compensation", _STRING, "Drift compensation: 'none', 'global' or 'per_column'."),
+)
+_PCM = (
+    ("g_max", _FLOAT, "uS, the conductance of a tile's largest weight (read for device 'pcm' only)."),
+    ("t_0", _FLOAT, "s, drift reference time (read for device 'pcm' only)."),
+    ("t_read", _FLOAT, "s, read duration of the 1/f read noise (read for device 'pcm' only)."),
+    ("read_noise_scale", _FLOAT, "Multiplies the accumulated read noise (read for device 'pcm' only)."),
+)
 _CONV = (
     ("kernel_shape", _INTS, "Kernel extent per spatial dimension (1 to 3 dimensions)."),
     ("strides", _INTS, "Stride per spatial dimension."),
@@ -51,19 +61,24 @@ def _inputs(weight_doc: str, scales_doc: str) -> list[OpSchema.FormalParameter]:
     ]
 
 
-def _matmul_shape(ctx: onnx.defs.InferenceContext) -> None:
-    x, weight = ctx.get_input_type(0), ctx.get_input_type(1)
+def _weight_type(ctx: onnx.shape_inference.InferenceContext) -> onnx.TypeProto:
+    """The [(G,) K, M] input: W, or g_plus of the programmed ops (after t_inference)."""
+    return ctx.get_input_type(1 if ctx.get_num_inputs() <= 5 else 2)
+
+
+def _matmul_shape(ctx: onnx.shape_inference.InferenceContext) -> None:
+    x, weight = ctx.get_input_type(0), _weight_type(ctx)
     out = onnx.TypeProto()
     out.tensor_type.elem_type = x.tensor_type.elem_type
     if x.tensor_type.HasField("shape") and weight.tensor_type.HasField("shape"):
         for dim in x.tensor_type.shape.dim[:-1]:
             out.tensor_type.shape.dim.add().CopyFrom(dim)
-        out.tensor_type.shape.dim.add().CopyFrom(weight.tensor_type.shape.dim[1])
+        out.tensor_type.shape.dim.add().CopyFrom(weight.tensor_type.shape.dim[-1])
     ctx.set_output_type(0, out)
 
 
-def _conv_shape(ctx: onnx.defs.InferenceContext) -> None:
-    x, weight = ctx.get_input_type(0), ctx.get_input_type(1)
+def _conv_shape(ctx: onnx.shape_inference.InferenceContext) -> None:
+    x, weight = ctx.get_input_type(0), _weight_type(ctx)
     out = onnx.TypeProto()
     out.tensor_type.elem_type = x.tensor_type.elem_type
     if x.tensor_type.HasField("shape") and weight.tensor_type.HasField("shape"):
@@ -87,6 +102,22 @@ def _conv_shape(ctx: onnx.defs.InferenceContext) -> None:
     ctx.set_output_type(0, out)
 
 
+def _programmed_inputs(shape: str, tile_shape: str, scales_shape: str) -> list[OpSchema.FormalParameter]:
+    parameter = OpSchema.FormalParameter
+    return [
+        parameter("X", "T", "Input."),
+        parameter("t_inference", "T", "Seconds since programming (one value)."),
+        parameter("g_plus", "T", f"Programmed conductances of the positive devices, uS, {shape}."),
+        parameter("g_minus", "T", f"Programmed conductances of the negative devices, uS, {shape}."),
+        parameter("nu_plus", "T", f"Drift exponents of the positive devices, {shape}."),
+        parameter("nu_minus", "T", f"Drift exponents of the negative devices, {shape}."),
+        parameter("conductance_scale", "T", f"uS per weight unit of each tile, {tile_shape}."),
+        parameter("out_scales", "T", f"{scales_shape} digital output scales of each tile over its columns."),
+        parameter("baseline", "T", f"{scales_shape} drift-compensation readout of each tile right after programming."),
+        parameter("B", "T", "Digital bias.", param_option=OpSchema.FormalParameterOption.Optional),
+    ]
+
+
 def _schema(op_type: str, doc: str, inputs: list, attributes: tuple, shape_fn) -> OpSchema:  # noqa: ANN001
     schema = OpSchema(
         op_type,
@@ -103,7 +134,7 @@ def _schema(op_type: str, doc: str, inputs: list, attributes: tuple, shape_fn) -
 
 
 def schemas() -> list[OpSchema]:
-    """The schemas of AnalogMatMul and AnalogConv (see docs/onnx_ops.md)."""
+    """The schemas of our four ops (see docs/onnx_ops.md)."""
     return [
         _schema(
             "AnalogMatMul",
@@ -117,6 +148,20 @@ def schemas() -> list[OpSchema]:
             "Analog MVM of a convolution, one input vector per patch: Y[N, M, *out] = analog_conv(X) + B.",
             _inputs("Tile-unit weights [G, C/G * prod(kernel_shape), M/G] per group.", "[G, T_in, M/G]"),
             _PERIPHERY + _CONV,
+            _conv_shape,
+        ),
+        _schema(
+            "ProgrammedAnalogMatMul",
+            "AnalogMatMul of programmed devices read at the input t_inference (drift, read noise, compensation).",
+            _programmed_inputs("[K, M]", "[T_in, T_out]", "[T_in, M]"),
+            _PERIPHERY + _DEVICE + _PCM,
+            _matmul_shape,
+        ),
+        _schema(
+            "ProgrammedAnalogConv",
+            "AnalogConv of programmed devices read at the input t_inference (drift, read noise, compensation).",
+            _programmed_inputs("[G, C/G * prod(kernel_shape), M/G]", "[G, T_in, T_out]", "[G, T_in, M/G]"),
+            _PERIPHERY + _DEVICE + _PCM + _CONV,
             _conv_shape,
         ),
     ]

@@ -25,9 +25,10 @@ bool all_at_least(const std::vector<int64_t>& values, int64_t least) {
 
 }  // namespace
 
-AnalogConvKernel::AnalogConvKernel(const OrtKernelInfo* info)
-    : node_(describe_node(Ort::ConstKernelInfo(info), "AnalogConv")),
+AnalogConvKernel::AnalogConvKernel(const OrtKernelInfo* info, bool programmed)
+    : node_(describe_node(Ort::ConstKernelInfo(info), programmed ? "ProgrammedAnalogConv" : "AnalogConv")),
       config_(read_layer_config(Ort::ConstKernelInfo(info), node_)),
+      programmed_(programmed ? std::make_unique<ProgrammedTiles>(Ort::ConstKernelInfo(info), node_, config_) : nullptr),
       matmul_(info) {
   const Ort::ConstKernelInfo attributes(info);
   kernel_shape_ = ints(attributes, node_, "kernel_shape");
@@ -50,10 +51,6 @@ AnalogConvKernel::AnalogConvKernel(const OrtKernelInfo* info)
   require(group_ >= 1, node_ + ": group must be >= 1, got " + std::to_string(group_));
 }
 
-OrtStatusPtr AnalogConvOp::CreateKernelV2(const OrtApi&, const OrtKernelInfo* info, void** kernel) const {
-  return guarded([&] { *kernel = new AnalogConvKernel(info); });
-}
-
 OrtStatusPtr AnalogConvKernel::ComputeV2(OrtKernelContext* context) {
   return guarded([&] { compute(Ort::KernelContext(context)); });
 }
@@ -62,9 +59,8 @@ void AnalogConvKernel::compute(const Ort::KernelContext& context) {
   const int64_t dims = static_cast<int64_t>(kernel_shape_.size());
   const int64_t patch = config_.in_splits.back(), group_out = config_.out_splits.back();
   const int64_t tiles_in = static_cast<int64_t>(config_.in_splits.size()) - 1;
-  const Ort::ConstValue x = context.GetInput(0), weight = context.GetInput(1);
-  const Ort::ConstValue out_scales = context.GetInput(2), alpha = context.GetInput(3);
-  const Ort::ConstValue bias = context.GetInputCount() > 4 ? context.GetInput(4) : Ort::ConstValue(nullptr);
+  const int64_t tiles_out = static_cast<int64_t>(config_.out_splits.size()) - 1;
+  const Ort::ConstValue x = context.GetInput(0);
   const auto shape = x.GetTensorTypeAndShapeInfo().GetShape();
   if (static_cast<int64_t>(shape.size()) != dims + 2) {
     std::string expected = "[N, C";
@@ -79,19 +75,11 @@ void AnalogConvKernel::compute(const Ort::KernelContext& context) {
           node_ + ": input 'X' has " + std::to_string(channels) + " channels, the node expects " +
               std::to_string(group_ * (patch / kernel_volume)) + " (group " + std::to_string(group_) +
               " x in_splits total " + std::to_string(patch) + " / kernel volume " + std::to_string(kernel_volume) + ")");
-  const std::vector<int64_t> w_shape{group_, patch, group_out}, s_shape{group_, tiles_in, group_out};
-  for (const auto& [value, expected, name] :
-       {std::tuple{weight, w_shape, "W"}, std::tuple{out_scales, s_shape, "out_scales"}, std::tuple{alpha, s_shape, "alpha"}}) {
-    const auto actual = value.GetTensorTypeAndShapeInfo().GetShape();
-    require(actual == expected, node_ + ": input '" + name + "' has shape " + shape_text(actual) + ", expected " +
-                                    shape_text(expected) + " (from group, the splits attributes and kernel_shape)");
-  }
   const int64_t out_channels = group_ * group_out;
-  if (bias) {
-    const auto b_shape = bias.GetTensorTypeAndShapeInfo().GetShape();
-    require(b_shape == std::vector<int64_t>{out_channels},
-            node_ + ": input 'B' has shape " + shape_text(b_shape) + ", expected [" + std::to_string(out_channels) + "]");
-  }
+  const OrtParallelFor parallel(context);
+  const analog::Gemm gemm = matmul_.bind(context);
+  const LayerTensors layer = layer_tensors(context, programmed_.get(), node_, {group_, patch, group_out},
+                                           {group_, tiles_in, group_out}, {group_, tiles_in, tiles_out}, gemm, parallel);
   // Padded extent, output extent and row-major strides of one channel.
   std::vector<int64_t> padded(dims), out_shape{batch, out_channels}, plane_stride(dims);
   int64_t volume = 1, positions = 1;
@@ -109,7 +97,6 @@ void AnalogConvKernel::compute(const Ort::KernelContext& context) {
   }
   float* y = context.GetOutput(0, out_shape).GetTensorMutableData<float>();
   if (batch == 0) return;
-  const OrtParallelFor parallel(context);
   const float* x_data = x.GetTensorData<float>();
   int64_t input_volume = 1;
   for (int64_t d = 0; d < dims; ++d) input_volume *= shape[2 + d];
@@ -152,13 +139,9 @@ void AnalogConvKernel::compute(const Ort::KernelContext& context) {
       for (int64_t o = 0; o < out_shape[2 + d]; ++o) next.push_back(base + o * strides_[d] * plane_stride[d]);
     position_origins.swap(next);
   }
-  const float* w = weight.GetTensorData<float>();
-  const float* scales = out_scales.GetTensorData<float>();
-  const float* gains = alpha.GetTensorData<float>();
-  const float* b = bias ? bias.GetTensorData<float>() : nullptr;
+  const float *w = layer.weight, *scales = layer.out_scales, *gains = layer.alpha, *b = layer.bias;
   const uint64_t call = calls_.fetch_add(1);
-  const analog::Gemm gemm = matmul_.bind(context);
-  const int64_t tiles = tiles_in * (static_cast<int64_t>(config_.out_splits.size()) - 1);
+  const int64_t tiles = tiles_in * tiles_out;
   const int64_t images = std::max<int64_t>(1, kChunkElements / std::max<int64_t>(1, positions * patch * group_));
   std::vector<int64_t> origins;
   std::vector<float> part;

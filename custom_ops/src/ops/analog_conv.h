@@ -1,17 +1,20 @@
-// AnalogConv (docs/onnx_ops.md): the analog layer of a 1-d, 2-d or 3-d convolution; every patch
-// is one input vector of the analog MVM.
+// AnalogConv and ProgrammedAnalogConv (docs/onnx_ops.md): the analog layer of a 1-d, 2-d or 3-d
+// convolution; every patch is one input vector of the analog MVM.
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "ort.h"
+#include "programmed.h"
 
 namespace analog_ops {
 
-struct AnalogConvKernel {
-  explicit AnalogConvKernel(const OrtKernelInfo* info);
+class AnalogConvKernel {
+ public:
+  AnalogConvKernel(const OrtKernelInfo* info, bool programmed);
   OrtStatusPtr ComputeV2(OrtKernelContext* context);
 
  private:
@@ -21,21 +24,11 @@ struct AnalogConvKernel {
   analog::LayerConfig config_;
   std::vector<int64_t> kernel_shape_, strides_, pads_, dilations_;
   int64_t group_;
+  std::unique_ptr<ProgrammedTiles> programmed_;  // null: the drifted form
   OrtMatMul matmul_;
   std::atomic<uint64_t> calls_{0};
 };
 
-struct AnalogConvOp : Ort::CustomOpBase<AnalogConvOp, AnalogConvKernel, true> {
-  OrtStatusPtr CreateKernelV2(const OrtApi& api, const OrtKernelInfo* info, void** kernel) const;
-  const char* GetName() const { return "AnalogConv"; }
-  size_t GetInputTypeCount() const { return 5; }
-  ONNXTensorElementDataType GetInputType(size_t) const { return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT; }
-  OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t index) const {
-    return index == 4 ? INPUT_OUTPUT_OPTIONAL : INPUT_OUTPUT_REQUIRED;
-  }
-  size_t GetOutputTypeCount() const { return 1; }
-  ONNXTensorElementDataType GetOutputType(size_t) const { return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT; }
-  OrtCustomOpInputOutputCharacteristic GetOutputCharacteristic(size_t) const { return INPUT_OUTPUT_REQUIRED; }
-};
+using AnalogConvOp = AnalogOp<AnalogConvKernel>;
 
 }  // namespace analog_ops

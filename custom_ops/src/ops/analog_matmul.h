@@ -1,15 +1,19 @@
-// AnalogMatMul (docs/onnx_ops.md): the analog layer of a linear layer, Y = analog(X @ W) + B.
+// AnalogMatMul and ProgrammedAnalogMatMul (docs/onnx_ops.md): the analog layer of a linear
+// layer, Y = analog(X @ W) + B, from drifted weights or from programmed devices at a time.
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <string>
 
 #include "ort.h"
+#include "programmed.h"
 
 namespace analog_ops {
 
-struct AnalogMatMulKernel {
-  explicit AnalogMatMulKernel(const OrtKernelInfo* info);
+class AnalogMatMulKernel {
+ public:
+  AnalogMatMulKernel(const OrtKernelInfo* info, bool programmed);
   OrtStatusPtr ComputeV2(OrtKernelContext* context);
 
  private:
@@ -17,21 +21,11 @@ struct AnalogMatMulKernel {
 
   std::string node_;
   analog::LayerConfig config_;
+  std::unique_ptr<ProgrammedTiles> programmed_;  // null: the drifted form
   OrtMatMul matmul_;
   std::atomic<uint64_t> calls_{0};  // the noise stream of each run: concurrent runs never share one
 };
 
-struct AnalogMatMulOp : Ort::CustomOpBase<AnalogMatMulOp, AnalogMatMulKernel, true> {
-  OrtStatusPtr CreateKernelV2(const OrtApi& api, const OrtKernelInfo* info, void** kernel) const;
-  const char* GetName() const { return "AnalogMatMul"; }
-  size_t GetInputTypeCount() const { return 5; }
-  ONNXTensorElementDataType GetInputType(size_t) const { return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT; }
-  OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t index) const {
-    return index == 4 ? INPUT_OUTPUT_OPTIONAL : INPUT_OUTPUT_REQUIRED;
-  }
-  size_t GetOutputTypeCount() const { return 1; }
-  ONNXTensorElementDataType GetOutputType(size_t) const { return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT; }
-  OrtCustomOpInputOutputCharacteristic GetOutputCharacteristic(size_t) const { return INPUT_OUTPUT_REQUIRED; }
-};
+using AnalogMatMulOp = AnalogOp<AnalogMatMulKernel>;
 
 }  // namespace analog_ops

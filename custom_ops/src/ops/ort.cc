@@ -121,6 +121,15 @@ analog::LayerConfig read_layer_config(const Ort::ConstKernelInfo& info, const st
   return config;
 }
 
+void require_shape(const Ort::ConstValue& value, const std::vector<int64_t>& expected, const std::string& node,
+                   const char* input) {
+  const auto shape = value.GetTensorTypeAndShapeInfo().GetShape();
+  if (shape != expected) {
+    throw InvalidArgument(node + ": input '" + input + "' has shape " + shape_text(shape) + ", expected " +
+                          shape_text(expected) + " (from the node's attributes and W)");
+  }
+}
+
 void require_finite(const float* x, int64_t n, const std::string& node, const char* input,
                     const analog::ParallelFor& parallel) {
   std::atomic<bool> finite{true};

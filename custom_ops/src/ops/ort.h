@@ -50,6 +50,10 @@ std::string describe_node(const Ort::ConstKernelInfo& info, const char* op_type)
 // Shape as text, for error messages.
 std::string shape_text(const std::vector<int64_t>& shape);
 
+// Fails with a message naming the node unless `value` has exactly the shape `expected`.
+void require_shape(const Ort::ConstValue& value, const std::vector<int64_t>& expected, const std::string& node,
+                   const char* input);
+
 // Fails with a message naming the node unless every element of `x` is finite.
 void require_finite(const float* x, int64_t n, const std::string& node, const char* input,
                     const analog::ParallelFor& parallel);
@@ -74,6 +78,30 @@ class OrtMatMul {
  private:
   Ort::Op op_{nullptr};
   Ort::MemoryInfo memory_{nullptr};
+};
+
+// An op of our domain: float tensors in and out, the last input (the bias) optional. `programmed`
+// selects the time-parametric form of the kernel (programmed.h).
+template <typename Kernel>
+struct AnalogOp : Ort::CustomOpBase<AnalogOp<Kernel>, Kernel, true> {
+  AnalogOp(const char* name, size_t inputs, bool programmed) : name_(name), inputs_(inputs), programmed_(programmed) {}
+  OrtStatusPtr CreateKernelV2(const OrtApi&, const OrtKernelInfo* info, void** kernel) const {
+    return guarded([&] { *kernel = new Kernel(info, programmed_); });
+  }
+  const char* GetName() const { return name_; }
+  size_t GetInputTypeCount() const { return inputs_; }
+  ONNXTensorElementDataType GetInputType(size_t) const { return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT; }
+  OrtCustomOpInputOutputCharacteristic GetInputCharacteristic(size_t index) const {
+    return index + 1 == inputs_ ? INPUT_OUTPUT_OPTIONAL : INPUT_OUTPUT_REQUIRED;
+  }
+  size_t GetOutputTypeCount() const { return 1; }
+  ONNXTensorElementDataType GetOutputType(size_t) const { return ONNX_TENSOR_ELEMENT_DATA_TYPE_FLOAT; }
+  OrtCustomOpInputOutputCharacteristic GetOutputCharacteristic(size_t) const { return INPUT_OUTPUT_REQUIRED; }
+
+ private:
+  const char* name_;
+  size_t inputs_;
+  bool programmed_;
 };
 
 }  // namespace analog_ops

@@ -11,16 +11,18 @@ constexpr const char* kDomain = "ai.analog_deploy";  // analog_deploy/onnx/domai
 
 // Sessions keep pointers to the domain and its ops: they live as long as the library.
 struct Registry {
-  analog_ops::AnalogMatMulOp matmul;
-  analog_ops::AnalogConvOp conv;
+  analog_ops::AnalogMatMulOp matmul{"AnalogMatMul", 5, false};
+  analog_ops::AnalogMatMulOp programmed_matmul{"ProgrammedAnalogMatMul", 10, true};
+  analog_ops::AnalogConvOp conv{"AnalogConv", 5, false};
+  analog_ops::AnalogConvOp programmed_conv{"ProgrammedAnalogConv", 10, true};
   Ort::CustomOpDomain domain{kDomain};
 
   Registry() {
-    // Declare the oldest API whose custom-op fields we fill, so older runtimes accept the ops.
-    matmul.version = analog_ops::kOrtApiVersion;
-    conv.version = analog_ops::kOrtApiVersion;
-    domain.Add(&matmul);
-    domain.Add(&conv);
+    for (OrtCustomOp* op : {static_cast<OrtCustomOp*>(&matmul), static_cast<OrtCustomOp*>(&programmed_matmul),
+                            static_cast<OrtCustomOp*>(&conv), static_cast<OrtCustomOp*>(&programmed_conv)}) {
+      op->version = analog_ops::kOrtApiVersion;  // the oldest API whose op fields we fill: older runtimes accept it
+      domain.Add(op);
+    }
   }
 };
 
