@@ -10,6 +10,7 @@ from scipy import stats
 from torch import nn
 
 import analog_deploy as ad
+import analog_deploy.onnx
 from tests.conftest import MODEL_INPUTS
 from tests.helpers.onnx_runs import exported, noise_free, relative_error, run
 
@@ -96,3 +97,30 @@ def test_noise_has_the_same_distribution_in_both_paths(tmp_path):
     assert stats.ks_2samp(torch_deviation, onnx_deviation).pvalue > 1e-3
     assert onnx_deviation.std() == pytest.approx(torch_deviation.std(), rel=0.03)
     assert abs(onnx_deviation.mean()) < 4 * onnx_deviation.std() / np.sqrt(onnx_deviation.size)
+
+
+@pytest.mark.parametrize("name", list(MODEL_INPUTS))
+@pytest.mark.parametrize("compensation", ["global", "per_column", "none", "ideal_device"])
+def test_time_parametric_noise_free_outputs_equal_torch_at_every_time(name, compensation, request, tmp_path):
+    """With read noise and output noise off, the programmed form reads the same weights and
+    compensation gains as the torch tiles at every time."""
+    config = noise_free(max_input_size=7, max_output_size=3)
+    config.noise_model.read_noise_scale = 0.0
+    if compensation == "per_column":
+        config.drift_compensation = ad.PerColumnDriftCompensation()
+    elif compensation == "none":
+        config.drift_compensation = None
+    elif compensation == "ideal_device":
+        config.noise_model = ad.IdealNoiseModel()
+    analog = ad.convert_to_analog(request.getfixturevalue(name), config, seed=0).eval()
+    ad.program_analog_weights(analog, seed=1)
+    path = tmp_path / "model.onnx"
+    ad.onnx.export(analog, torch.randn(MODEL_INPUTS[name]), path, time_parametric=True)
+    session = ad.onnx.session(path)
+    x = torch.randn((5, *MODEL_INPUTS[name][1:]), generator=torch.Generator().manual_seed(3))
+    for t in (0.0, 3600.0, 86400.0 * 365):
+        ad.drift_analog_weights(analog, t)
+        with torch.no_grad():
+            expected = analog(x).numpy()
+        feed = {session.get_inputs()[0].name: x.numpy(), "t_inference": np.array(t, np.float32)}
+        assert relative_error(session.run(None, feed)[0], expected) <= 1e-5, t
