@@ -11,6 +11,8 @@ from typing import Any, Union
 import torch
 from torch import nn
 
+from .nn.base import AnalogModuleBase
+
 ModelSource = Union[nn.Module, Callable[[], nn.Module], str]
 
 
@@ -98,3 +100,39 @@ def load_checkpoint(path: str | Path, model: ModelSource, *, trusted: bool = Fal
             f"checkpoint {str(path)!r} does not fit the model's architecture: {error}"
         ) from None
     return network
+
+
+def analog_layer_names(state: dict[str, Any]) -> list[str]:
+    """Dotted names of the analog layers a converted model's ``state_dict`` holds tiles for."""
+    marker = "." + AnalogModuleBase.ANALOG_STATE_PREFIX
+    names = {key.split(marker)[0] for key in state if marker in key}
+    names |= {key.split(AnalogModuleBase.ANALOG_STATE_PREFIX)[0].rstrip(".") for key in state
+              if key.startswith(AnalogModuleBase.ANALOG_STATE_PREFIX)}
+    return sorted(names)
+
+
+def load_analog_checkpoint(path: str | Path, model: ModelSource, *, trusted: bool = False) -> nn.Module:
+    """A converted model saved with ``state_dict()``: the digital architecture of ``model``
+    (module, factory or ``"package.module:function"``) with exactly the layers the checkpoint
+    holds tiles for made analog, and their rpu configs, weights and tile state loaded."""
+    from .convert import convert_to_analog  # the converter imports this module
+
+    state = load_state_dict_file(path, trusted=trusted)
+    analog = analog_layer_names(state)
+    if not analog:
+        raise CheckpointError(
+            f"checkpoint {str(path)!r} holds no analog tiles: it is a digital state_dict; convert it first "
+            "(analog_deploy.convert_to_analog) or load it with load_checkpoint"
+        )
+    network = build_model(model)
+    names = {name for name, _ in network.named_modules()}
+    missing = [name for name in analog if name not in names]
+    if missing:
+        raise CheckpointError(f"checkpoint {str(path)!r} has analog layers the model lacks: {', '.join(missing)}")
+    keep = [name for name, module in network.named_modules() if name and name not in analog]
+    network = convert_to_analog(network, "ideal", exclude=keep, inplace=True)
+    try:
+        network.load_state_dict(state, strict=True)
+    except (RuntimeError, KeyError) as error:
+        raise CheckpointError(f"checkpoint {str(path)!r} does not fit the model's architecture: {error}") from None
+    return network.eval()

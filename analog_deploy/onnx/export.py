@@ -80,13 +80,19 @@ def _metadata(model: nn.Module, seed: int, t_inference: float | str | None) -> d
 
 
 def save_atomic(model: onnx.ModelProto, path: Path) -> None:
-    """Write ``model`` to ``path`` via a temporary file in the same folder: readers never see a
+    """Write ``model`` to ``path`` atomically (see ``save_atomic_bytes``)."""
+    save_atomic_bytes(model.SerializeToString(), path)
+
+
+def save_atomic_bytes(data: bytes, path: str | os.PathLike[str]) -> None:
+    """Write ``data`` to ``path`` via a temporary file in the same folder: readers never see a
     half-written file, and a failure leaves any previous file intact."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            file.write(model.SerializeToString())
+            file.write(data)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600

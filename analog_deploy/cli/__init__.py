@@ -1,0 +1,1 @@
+"""The ``analog-deploy`` command line (``analog_deploy.cli.main:main``)."""
