@@ -3,4 +3,3 @@ session helper and the tests import these; the C++ library registers the same do
 
 DOMAIN = "ai.analog_deploy"
 OPSET_VERSION = 1
-OP_TYPES = ("AnalogMatMul", "AnalogConv")

@@ -24,6 +24,7 @@ from ..seeding import derive_seed
 from . import ops
 from .domain import DOMAIN, OPSET_VERSION
 from .layers import Clock, export_form
+from .runtime import with_seed
 
 METADATA_PREFIX = "analog_deploy."
 
@@ -55,6 +56,8 @@ def _export_forms(model: nn.Module, seed: int, clock: Clock | None) -> Iterator[
             parent_name, _, child = name.rpartition(".")
             parent = model.get_submodule(parent_name)
             swapped.append((parent, child, layer))
+            # distinct seeds while tracing keep the exporter's optimizer from merging two identical
+            # layers into one node; the file's seeds are then set from the node names (with_seed)
             setattr(parent, child, export_form(layer, derive_seed(seed, name), clock))
         yield
     finally:
@@ -158,7 +161,7 @@ def export(
             custom_translation_table=ops.translation_table(),
             dynamic_shapes=dynamic_shapes,
         )
-    proto = program.model_proto
+    proto = with_seed(program.model_proto, seed)  # as session(seed=seed) would: the two agree
     time = "input" if time_parametric else _t_inference(model)
     for key, value in _metadata(model, seed, time).items():
         proto.metadata_props.add(key=METADATA_PREFIX + key, value=value)

@@ -2,8 +2,8 @@
 
 The node carries the float32 numbers the analog MVM computes with, derived from the IO
 parameters in double precision and rounded once, exactly as the torch path and the C++
-kernels derive them: a float32 attribute holding ``inp_res`` itself could not reproduce a
-step such as 2/126 bit for bit.
+kernels derive them: from a float32 ``inp_res = 1/126`` the level bound would come out as
+62.999996 instead of 63, and the ADC step and its inverse would be off by an ulp.
 """
 
 from __future__ import annotations

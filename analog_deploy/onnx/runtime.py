@@ -10,7 +10,7 @@ import onnxruntime as ort
 
 from .. import kernels
 from ..seeding import derive_seed
-from .domain import DOMAIN
+from .domain import DOMAIN, OPSET_VERSION
 
 
 class OnnxModelError(RuntimeError):
@@ -28,15 +28,26 @@ def custom_ops_library() -> str:
     return path
 
 
-def _with_seed(model: onnx.ModelProto, seed: int) -> onnx.ModelProto:
-    """``model`` with every analog node's seed replaced by one derived from ``seed`` and the
-    node's name."""
+def with_seed(model: onnx.ModelProto, seed: int) -> onnx.ModelProto:
+    """``model`` with every analog node's seed derived from ``seed`` and the node's name (the
+    rule of both ``export`` and ``session``; nodes need distinct names for independent noise)."""
     for node in model.graph.node:
         if node.domain == DOMAIN:
             for attribute in node.attribute:
                 if attribute.name == "seed":
                     attribute.i = derive_seed(seed, node.name)
     return model
+
+
+def _check_domain_version(model: onnx.ModelProto) -> None:
+    """onnxruntime resolves an op of a newer domain version to our older op of the same name
+    (ONNX's rule for unchanged ops), so a model of a newer analog_deploy is refused here."""
+    versions = [entry.version for entry in model.opset_import if entry.domain == DOMAIN]
+    if versions and versions[0] > OPSET_VERSION:
+        raise OnnxModelError(
+            f"the model uses {DOMAIN} version {versions[0]}, this analog_deploy implements version {OPSET_VERSION}: "
+            "upgrade analog_deploy, or export the model again with this version"
+        )
 
 
 def session(
@@ -63,9 +74,10 @@ def session(
     model: str | bytes = path if isinstance(path, bytes) else os.fspath(path)
     if isinstance(model, str) and not Path(model).is_file():
         raise FileNotFoundError(f"no ONNX model at {model}")
+    proto = onnx.load_from_string(model) if isinstance(model, bytes) else onnx.load(model, load_external_data=False)
+    _check_domain_version(proto)
     if seed is not None:
-        proto = onnx.load_from_string(model) if isinstance(model, bytes) else onnx.load(model)
-        model = _with_seed(proto, seed).SerializeToString()
+        model = with_seed(proto, seed).SerializeToString()
     try:
         return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime raises its own exception types

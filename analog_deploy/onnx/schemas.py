@@ -21,7 +21,7 @@ _PERIPHERY = (
     ("noise_management", _STRING, "'abs_max': divide each input vector by its max |x|; 'none'."),
     ("out_noise", _FLOAT, "Std of the Gaussian output noise (output units of one tile)."),
     ("w_noise", _FLOAT, "Per-MVM weight noise, applied as output noise of std w_noise * ||x_dac||_2."),
-    ("out_bound", _FLOAT, "ADC range [-out_bound, out_bound]; 0: no clipping."),
+    ("out_bound", _FLOAT, "ADC range [-out_bound, out_bound]; 0: no ADC (no clipping, no quantization)."),
     ("out_step", _FLOAT, "ADC step; 0: no ADC quantization."),
     ("out_inverse_step", _FLOAT, "1 / out_step rounded to float once (0 without quantization)."),
     ("out_level_bound", _FLOAT, "Largest |ADC level|: out_bound / out_step (0 without quantization)."),

@@ -52,6 +52,19 @@ def test_export_seed_is_used_without_a_session_seed(mlp_file):
     np.testing.assert_array_equal(_outputs(adx.session(mlp_file))[0], _outputs(adx.session(mlp_file))[0])
 
 
+def test_session_seed_equal_to_the_export_seed_reproduces_the_file(mlp, tmp_path):
+    analog = ad.convert_to_analog(mlp, "pcm", seed=0).eval()
+    path = adx.export(analog, torch.randn(4, 20), tmp_path / "mlp.onnx", seed=5)
+    np.testing.assert_array_equal(_outputs(adx.session(path))[0], _outputs(adx.session(path, seed=5))[0])
+
+
+def test_a_model_of_another_domain_version_is_refused(mlp_file):
+    model = onnx.load(mlp_file)
+    next(o for o in model.opset_import if o.domain == adx.DOMAIN).version = adx.OPSET_VERSION + 1
+    with pytest.raises(adx.OnnxModelError, match="export the model again"):
+        adx.session(model.SerializeToString())
+
+
 def test_eight_threads_on_one_session_give_the_sequential_outputs(mlp, tmp_path):
     analog = ad.convert_to_analog(mlp, noise_free(max_input_size=8), seed=0).eval()
     path = adx.export(analog, torch.randn(4, 20), tmp_path / "mlp.onnx", t_inference=3600.0)

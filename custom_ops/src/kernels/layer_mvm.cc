@@ -48,12 +48,13 @@ struct TileRun {
     std::vector<int64_t> redo, origins;
     std::vector<float> redo_factor, scale, levels, y;
     std::vector<uint8_t> redo_saturated;
-    for (int pass = 1;; ++pass) {
+    // A float factor overflows to infinity (> any limit) after at most 128 doublings.
+    for (int pass = 1; pass < kMaxPasses; ++pass) {
       redo.clear();
       for (int64_t r = 0; r < rows; ++r) {
         if (saturated[r] && factor[r] <= config.bound_management.limit) redo.push_back(r);
       }
-      if (redo.empty()) return;
+      if (redo.empty()) break;
       const int64_t n = static_cast<int64_t>(redo.size());
       origins.resize(redo.size());
       redo_factor.resize(redo.size());

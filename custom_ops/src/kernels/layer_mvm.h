@@ -43,7 +43,10 @@ using Gemm = std::function<void(const float* a, int64_t rows, int64_t k, const f
 // The 63-bit ARS key of tile `tile` of a node with noise seed `seed` (splitmix64 finalizer).
 uint64_t tile_key(uint64_t seed, int64_t tile);
 
-// ARS stream of bound-management pass `pass` (< 256) of chunk `chunk` (< 65536) of call `call`.
+// ARS stream of bound-management pass `pass` (< kMaxPasses) of chunk `chunk` (< kMaxChunks) of
+// call `call` (< 2^40).
+constexpr int64_t kMaxChunks = 1 << 16;
+constexpr int kMaxPasses = 1 << 8;
 uint64_t noise_stream(uint64_t call, int64_t chunk, int pass);
 
 // y[rows, out] = the analog product of the vectors with weight [in, out] (tile-unit values,

@@ -142,7 +142,9 @@ void AnalogConvKernel::compute(const Ort::KernelContext& context) {
   const float *w = layer.weight, *scales = layer.out_scales, *gains = layer.alpha, *b = layer.bias;
   const uint64_t call = calls_.fetch_add(1);
   const int64_t tiles = tiles_in * tiles_out;
-  const int64_t images = std::max<int64_t>(1, kChunkElements / std::max<int64_t>(1, positions * patch * group_));
+  // A few images per chunk (cache-sized), and at most kMaxChunks chunks (each needs its own noise stream).
+  const int64_t images = std::max({int64_t{1}, kChunkElements / std::max<int64_t>(1, positions * patch * group_),
+                                   (batch + analog::kMaxChunks - 1) / analog::kMaxChunks});
   std::vector<int64_t> origins;
   std::vector<float> part;
   int64_t chunk = 0;

@@ -112,6 +112,12 @@ analog::LayerConfig read_layer_config(const Ort::ConstKernelInfo& info, const st
     throw InvalidArgument(node + ": an ADC step (out_step > 0) needs out_bound, out_inverse_step and "
                           "out_level_bound > 0");
   }
+  constexpr float kMaxLevel = 1 << 22;  // rounding half to even is exact below 2^22 (fastmath.h)
+  if ((config.input.quantize && config.input.level_bound >= kMaxLevel) ||
+      (config.output.step > 0 && config.output.level_bound >= kMaxLevel)) {
+    throw InvalidArgument(node + ": a quantizing DAC or ADC needs fewer than 2^22 levels per sign (inp_level_bound, "
+                          "out_level_bound)");
+  }
   config.bound_management.iterative =
       string_attribute(info, node, "bound_management", {"iterative", "none"}) == "iterative";
   config.bound_management.limit = positive("bm_limit");

@@ -46,7 +46,7 @@ double read_t_inference(const Ort::ConstValue& value, const std::string& node) {
   if (!std::isfinite(t) || t < 0) {
     throw InvalidArgument(node + ": input 't_inference' is " + std::to_string(t) + ", expected a finite time >= 0 s");
   }
-  return t;
+  return t == 0 ? 0.0 : t;  // -0 reads as +0 (the noise key hashes the bits of t)
 }
 
 }  // namespace
@@ -154,10 +154,11 @@ std::shared_ptr<const DriftedTiles> ProgrammedTiles::at(double t_inference, cons
                                                         const analog::Gemm& gemm, const analog::ParallelFor& parallel) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (cached_ && cached_->t_inference == t_inference) return cached_;
+    if (cached_ && cached_->t_inference == t_inference && cached_->source == in.g_plus) return cached_;
   }
   auto state = std::make_shared<DriftedTiles>();
   state->t_inference = t_inference;
+  state->source = in.g_plus;
   const auto& in_splits = config_.in_splits;
   const auto& out_splits = config_.out_splits;
   const int64_t tiles_in = static_cast<int64_t>(in_splits.size()) - 1;

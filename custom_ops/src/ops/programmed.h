@@ -24,6 +24,7 @@ struct ProgrammedInputs {
 // The weights and compensation gains at one time.
 struct DriftedTiles {
   double t_inference;
+  const float* source;        // the g_plus input it was computed from (a changed input is read anew)
   std::vector<float> weight;  // [G, K, M] tile units, as AnalogMatMul's W
   std::vector<float> alpha;   // [G, T_in, M]
 };
