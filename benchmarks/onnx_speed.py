@@ -4,9 +4,12 @@
     python benchmarks/onnx_speed.py --quick    # fewer rounds
 
 For each model: onnxruntime running the analog export (our ops) against onnxruntime running the
-same model exported digitally, and against the torch analog path. Sessions and torch use the
-same thread count; the three are timed alternately in short rounds and median ratios reported.
-The analog models use the ``pcm`` preset, drifted to one day.
+same model exported digitally, and against the torch analog path. The three are timed in turns,
+round after round (so all see the same machine state), and median ratios are reported. Only
+one runs at a time: each session is created for its turn and closed after it, since an idle
+session's threads spin for a while and would slow whichever runs next (onnxruntime's default
+spinning is kept, as a deployment would). The analog models use the ``pcm`` preset, drifted to
+one day.
 """
 
 from __future__ import annotations
@@ -40,51 +43,54 @@ def _seconds(function: Callable[[], object], calls: int) -> float:
     return (time.perf_counter() - start) / calls
 
 
-def _digital_session(model: nn.Module, x: torch.Tensor, folder: Path, threads: int) -> ort.InferenceSession:
+def compare(digital: nn.Module, x: torch.Tensor, rounds: int, calls: int, threads: int) -> dict[str, float]:
+    digital.eval()
+    analog = ad.convert_to_analog(digital, "pcm", seed=0).eval()
+    with tempfile.TemporaryDirectory() as name:
+        folder = Path(name)
+        digital_path = _digital_file(digital, x, folder)
+        analog_path = adx.export(analog, x, folder / "analog.onnx", t_inference=86400.0, seed=0)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+
+        def session_runner(make: Callable[[], ort.InferenceSession]) -> Callable[[], Callable[[], object]]:
+            def start() -> Callable[[], object]:
+                session = make()
+                feed = {session.get_inputs()[0].name: x.numpy()}
+                return lambda: session.run(None, feed)
+
+            return start
+
+        contenders = {
+            "ort_digital": session_runner(
+                lambda: ort.InferenceSession(str(digital_path), options, providers=["CPUExecutionProvider"])
+            ),
+            "ort_analog": session_runner(lambda: adx.session(analog_path, threads=threads)),
+            "torch_analog": lambda: lambda: analog(x),
+        }
+        times: dict[str, list[float]] = {name: [] for name in contenders}
+        with torch.no_grad():
+            for _ in range(rounds):
+                for name, start in contenders.items():
+                    run = start()
+                    for _ in range(3):  # warm-up
+                        run()
+                    times[name].append(_seconds(run, calls))
+                    del run  # closes the session and its threads
+    result = {f"{name}_ms": 1e3 * statistics.median(values) for name, values in times.items()}
+    for other in ("ort_digital", "torch_analog"):
+        ratios = [a / b for a, b in zip(times["ort_analog"], times[other])]
+        result[f"ort_analog_vs_{other}"] = statistics.median(ratios)
+    return result
+
+
+def _digital_file(model: nn.Module, x: torch.Tensor, folder: Path) -> Path:
     program = torch.onnx.export(
         model, (x,), dynamo=True, verbose=False, dynamic_shapes=({0: torch.export.Dim("batch")},)
     )
     path = folder / "digital.onnx"
     save_atomic(program.model_proto, path)
-    return ort.InferenceSession(str(path), _options(threads), providers=["CPUExecutionProvider"])
-
-
-def _options(threads: int) -> ort.SessionOptions:
-    """Session options for a fair comparison: idle sessions' threads must not spin while
-    another session (or torch) runs on the same cores."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return options
-
-
-def compare(digital: nn.Module, x: torch.Tensor, rounds: int, calls: int, threads: int) -> dict[str, float]:
-    digital.eval()
-    analog = ad.convert_to_analog(digital, "pcm", seed=0).eval()
-    with tempfile.TemporaryDirectory() as folder:
-        digital_session = _digital_session(digital, x, Path(folder), threads)
-        path = adx.export(analog, x, Path(folder) / "analog.onnx", t_inference=86400.0, seed=0)
-        analog_session = adx.session(path, options=_options(threads))
-    feed = {digital_session.get_inputs()[0].name: x.numpy()}
-    analog_feed = {analog_session.get_inputs()[0].name: x.numpy()}
-    runs = {
-        "ort_digital": lambda: digital_session.run(None, feed),
-        "ort_analog": lambda: analog_session.run(None, analog_feed),
-        "torch_analog": lambda: analog(x),
-    }
-    times: dict[str, list[float]] = {name: [] for name in runs}
-    with torch.no_grad():
-        for run in runs.values():  # warm-up
-            run()
-        for _ in range(rounds):
-            for name, run in runs.items():
-                times[name].append(_seconds(run, calls))
-    analog_vs_digital = [a / d for a, d in zip(times["ort_analog"], times["ort_digital"])]
-    analog_vs_torch = [a / t for a, t in zip(times["ort_analog"], times["torch_analog"])]
-    result = {f"{name}_ms": 1e3 * statistics.median(values) for name, values in times.items()}
-    result["ort_analog_vs_ort_digital"] = statistics.median(analog_vs_digital)
-    result["ort_analog_vs_torch_analog"] = statistics.median(analog_vs_torch)
-    return result
+    return path
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -96,9 +102,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     results: dict[str, object] = {"threads": args.threads, "onnxruntime": ort.__version__}
-    results["mlp_784_512_512_10_batch256"] = compare(mlp(), torch.randn(256, 784), 5 if args.quick else 40, 10, args.threads)
+    results["mlp_784_512_512_10_batch256"] = compare(mlp(), torch.randn(256, 784), 4 if args.quick else 20, 20, args.threads)
     results["resnet18_cifar_batch32"] = compare(
-        resnet18(), torch.randn(32, 3, 32, 32), 3 if args.quick else 15, 1, args.threads
+        resnet18(), torch.randn(32, 3, 32, 32), 2 if args.quick else 8, 2, args.threads
     )
     print(f"threads: {args.threads}, onnxruntime {ort.__version__}")
     print(f"{'case':<30} {'ort digital':>12} {'ort analog':>11} {'torch analog':>13} {'vs digital':>11} {'vs torch':>9}")

@@ -34,7 +34,7 @@ AD_EXPORT int64_t ad_output_stage(float* y, int64_t rows, int64_t cols, float st
                                   uint8_t* saturated, int threads) {
   const analog::OutputParams p = analog::output_params(out_noise, w_noise, out_bound, out_res);
   return analog::output_stage(y, rows, cols, cols, step, levels, levels_cols, p, key, stream, row_scale, col_scale, alpha,
-                              alpha_count, saturated, analog::OpenMpFor(threads));
+                              alpha_count, nullptr, saturated, analog::OpenMpFor(threads));
 }
 
 AD_EXPORT void ad_pcm_program(const float* weight, int64_t n, float conductance_scale, float g_max,

@@ -1,18 +1,23 @@
 #include "layer_mvm.h"
 
+#include <algorithm>
+#include <memory>
 #include <numeric>
 
 namespace analog {
 namespace {
 
-// Steps 1-2 for columns [k0, k0 + k) of the vectors.
-void input_columns(const Vectors& v, int64_t rows, int64_t k0, int64_t k, const InputParams& p,
-                   const float* factor, float* scale, float* levels, const ParallelFor& parallel) {
-  if (v.origins == nullptr) {
-    input_stage(v.x + k0, rows, k, v.ld_x, p, factor, scale, levels, parallel);
-  } else {
-    gather_input_stage(v.x, v.origins, rows, v.offsets + k0, k, p, factor, scale, levels, parallel);
-  }
+// Scratch memory, left uninitialized: every element is written before it is read.
+template <typename T>
+std::unique_ptr<T[]> scratch(int64_t n) {
+  return std::unique_ptr<T[]>(new T[static_cast<size_t>(n)]);
+}
+
+// Steps 1-2 for columns [k0, k0 + k) of the vectors; returns the number of non-finite vectors.
+int64_t input_columns(const Vectors& v, int64_t rows, int64_t k0, int64_t k, const InputParams& p,
+                      const float* factor, float* scale, float* levels, const ParallelFor& parallel) {
+  if (v.origins == nullptr) return input_stage(v.x + k0, rows, k, v.ld_x, p, factor, scale, levels, parallel);
+  return gather_input_stage(v.x, v.origins, rows, v.offsets + k0, k, p, factor, scale, levels, parallel);
 }
 
 // One tile's share of the layer: its column block of `part` (the product of the vectors with the
@@ -25,6 +30,7 @@ struct TileRun {
   int64_t out, k0, k, o0, o1;
   const float* out_scales;  // this tile's columns
   const float* alpha;
+  const float* bias;        // this tile's columns, or null
   uint64_t key, call;
   int64_t chunk;
   const Gemm& gemm;
@@ -32,7 +38,8 @@ struct TileRun {
 
   int64_t output(float* y, int64_t n, const float* levels, const float* row_scale, int pass, uint8_t* saturated) const {
     return output_stage(y + o0, n, o1 - o0, out, config.input.step, levels, k, config.output, key,
-                        noise_stream(call, chunk, pass), row_scale, out_scales, alpha, o1 - o0, saturated, parallel);
+                        noise_stream(call, chunk, pass), row_scale, out_scales, alpha, o1 - o0, bias, saturated,
+                        parallel);
   }
 
   void bound_management(float* part, uint8_t* saturated) const {
@@ -94,37 +101,54 @@ uint64_t noise_stream(uint64_t call, int64_t chunk, int pass) {
   return (call << 24) | (static_cast<uint64_t>(chunk) << 8) | static_cast<uint64_t>(pass);
 }
 
-void layer_mvm(const Vectors& vectors, int64_t rows, const LayerConfig& config, const float* weight,
-               const float* out_scales, const float* alpha, int64_t tile_offset, uint64_t call, int64_t chunk,
-               const Gemm& gemm, const ParallelFor& parallel, float* y) {
+bool layer_mvm(const Vectors& vectors, int64_t rows, const LayerConfig& config, const float* weight,
+               const float* out_scales, const float* alpha, const float* bias, int64_t tile_offset, uint64_t call,
+               int64_t chunk, const Gemm& gemm, const ParallelFor& parallel, float* y) {
   const auto& in_splits = config.in_splits;
   const auto& out_splits = config.out_splits;
   const int64_t tiles_in = static_cast<int64_t>(in_splits.size()) - 1;
   const int64_t tiles_out = static_cast<int64_t>(out_splits.size()) - 1;
   const int64_t out = out_splits.back();
-  std::vector<float> scale(static_cast<size_t>(rows)), levels, part;
-  std::vector<uint8_t> saturated(static_cast<size_t>(rows));
+  const auto scale = scratch<float>(rows);
+  const auto saturated = scratch<uint8_t>(rows);
+  int64_t widest = 0;
+  for (int64_t i = 0; i < tiles_in; ++i) widest = std::max(widest, in_splits[i + 1] - in_splits[i]);
+  const auto levels = scratch<float>(rows * widest);
+  const auto part = scratch<float>(tiles_in > 1 ? rows * out : 0);
   for (int64_t i = 0; i < tiles_in; ++i) {
     const int64_t k0 = in_splits[i], k = in_splits[i + 1] - k0;
-    levels.resize(static_cast<size_t>(rows * k));
-    input_columns(vectors, rows, k0, k, config.input, nullptr, scale.data(), levels.data(), parallel);  // steps 1-2
-    if (i > 0) part.resize(static_cast<size_t>(rows * out));
-    float* target = i == 0 ? y : part.data();
-    gemm(levels.data(), rows, k, weight + k0 * out, out, target);  // step 3
+    if (input_columns(vectors, rows, k0, k, config.input, nullptr, scale.get(), levels.get(), parallel) > 0) {
+      return false;  // steps 1-2
+    }
+    float* target = i == 0 ? y : part.get();
+    gemm(levels.get(), rows, k, weight + k0 * out, out, target);  // step 3
+    // With one input tile the output stage adds the bias; with several, the sum below does.
+    const float* tile_bias = tiles_in == 1 ? bias : nullptr;
     for (int64_t o = 0; o < tiles_out; ++o) {
       const int64_t o0 = out_splits[o], o1 = out_splits[o + 1];
       const TileRun tile{vectors, rows, config, weight + k0 * out, out, k0, k, o0, o1, out_scales + i * out + o0,
-                         alpha + i * out + o0, tile_key(config.seed, tile_offset + o * tiles_in + i), call, chunk,
-                         gemm, parallel};
-      const int64_t count = tile.output(target, rows, levels.data(), scale.data(), 0, saturated.data());  // 4-5, 7
-      if (count > 0 && config.bound_management.iterative) tile.bound_management(target, saturated.data());  // 6
+                         alpha + i * out + o0, tile_bias ? tile_bias + o0 : nullptr,
+                         tile_key(config.seed, tile_offset + o * tiles_in + i), call, chunk, gemm, parallel};
+      const int64_t count = tile.output(target, rows, levels.get(), scale.get(), 0, saturated.get());  // 4-5, 7
+      if (count > 0 && config.bound_management.iterative) tile.bound_management(target, saturated.get());  // 6
     }
-    if (i > 0) {  // the digital periphery sums the tiles that share outputs, in tile order
+    if (i > 0) {  // the digital periphery sums the tiles that share outputs, in tile order, then adds the bias
+      const float* add = part.get();
+      const float* last_bias = i == tiles_in - 1 ? bias : nullptr;
       parallel.run(rows, out, [&](int64_t begin, int64_t end) {
-        for (int64_t e = begin * out; e < end * out; ++e) y[e] += part[e];
+        for (int64_t r = begin; r < end; ++r) {
+          float* row = y + r * out;
+          const float* other = add + r * out;
+          if (last_bias) {
+            for (int64_t c = 0; c < out; ++c) row[c] = (row[c] + other[c]) + last_bias[c];
+          } else {
+            for (int64_t c = 0; c < out; ++c) row[c] += other[c];
+          }
+        }
       });
     }
   }
+  return true;
 }
 
 }  // namespace analog

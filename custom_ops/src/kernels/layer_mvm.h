@@ -50,12 +50,13 @@ constexpr int kMaxPasses = 1 << 8;
 uint64_t noise_stream(uint64_t call, int64_t chunk, int pass);
 
 // y[rows, out] = the analog product of the vectors with weight [in, out] (tile-unit values,
-// transposed: the layout MatMul takes), tile (i, o) using rows in_splits[i].. of weight and
-// columns out_splits[o]..; out_scales and alpha are [T_in, out] (each tile's digital output scales
-// and drift-compensation gain over its columns). Tile (i, o) draws its noise from key
-// tile_key(seed, tile_offset + o * T_in + i). y must not alias the inputs.
-void layer_mvm(const Vectors& vectors, int64_t rows, const LayerConfig& config, const float* weight,
-               const float* out_scales, const float* alpha, int64_t tile_offset, uint64_t call, int64_t chunk,
-               const Gemm& gemm, const ParallelFor& parallel, float* y);
+// transposed: the layout MatMul takes), plus bias [out] if not null. Tile (i, o) uses rows
+// in_splits[i].. of weight and columns out_splits[o]..; out_scales and alpha are [T_in, out]
+// (each tile's digital output scales and drift-compensation gain over its columns). Tile (i, o)
+// draws its noise from key tile_key(seed, tile_offset + o * T_in + i). y must not alias the
+// inputs. Returns false, leaving y undefined, if a vector holds a NaN or infinite value.
+bool layer_mvm(const Vectors& vectors, int64_t rows, const LayerConfig& config, const float* weight,
+               const float* out_scales, const float* alpha, const float* bias, int64_t tile_offset, uint64_t call,
+               int64_t chunk, const Gemm& gemm, const ParallelFor& parallel, float* y);
 
 }  // namespace analog

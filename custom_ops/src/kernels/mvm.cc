@@ -1,5 +1,6 @@
 #include "mvm.h"
 
+#include <atomic>
 #include <cmath>
 #include <vector>
 
@@ -57,42 +58,63 @@ inline void quantize_row(float* out, int64_t cols, const InputParams& p, float f
 
 // The row loops are compiled per instruction set (AD_MULTIVERSION); the parallel dispatch
 // around them is not, since a lambda would not inherit the clones.
-AD_MULTIVERSION void input_rows(const float* x, int64_t begin, int64_t end, int64_t cols, int64_t ld_x,
-                                const InputParams& p, const float* factor, float* scale, float* levels) {
+// Copies a vector into its levels row; false if it holds a NaN or infinity (x * 0 is NaN
+// exactly for those, and a NaN survives the sum).
+template <typename Load>
+inline bool copy_row(float* out, int64_t cols, Load load) {
+  float probe = 0.0f;
+#pragma omp simd reduction(+ : probe)
+  for (int64_t c = 0; c < cols; ++c) {
+    out[c] = load(c);
+    probe += out[c] * 0.0f;
+  }
+  return probe == 0.0f;
+}
+
+AD_MULTIVERSION int64_t input_rows(const float* x, int64_t begin, int64_t end, int64_t cols, int64_t ld_x,
+                                   const InputParams& p, const float* factor, float* scale, float* levels) {
+  int64_t nonfinite = 0;
   for (int64_t r = begin; r < end; ++r) {
     float* out = levels + r * cols;
     const float* in = x + r * ld_x;
-    for (int64_t c = 0; c < cols; ++c) out[c] = in[c];
+    nonfinite += !copy_row(out, cols, [in](int64_t c) { return in[c]; });
     quantize_row(out, cols, p, factor ? factor[r] : 1.0f, scale + r);
   }
+  return nonfinite;
 }
 
-AD_MULTIVERSION void gather_input_rows(const float* x, const int64_t* origins, int64_t begin, int64_t end,
-                                       const int64_t* offsets, int64_t cols, const InputParams& p,
-                                       const float* factor, float* scale, float* levels) {
+AD_MULTIVERSION int64_t gather_input_rows(const float* x, const int64_t* origins, int64_t begin, int64_t end,
+                                          const int64_t* offsets, int64_t cols, const InputParams& p,
+                                          const float* factor, float* scale, float* levels) {
+  int64_t nonfinite = 0;
   for (int64_t r = begin; r < end; ++r) {
     float* out = levels + r * cols;
     const float* origin = x + origins[r];
-    for (int64_t c = 0; c < cols; ++c) out[c] = origin[offsets[c]];
+    nonfinite += !copy_row(out, cols, [origin, offsets](int64_t c) { return origin[offsets[c]]; });
     quantize_row(out, cols, p, factor ? factor[r] : 1.0f, scale + r);
   }
+  return nonfinite;
 }
 
 }  // namespace
 
-void input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, const InputParams& p,
-                 const float* factor, float* scale, float* levels, const ParallelFor& parallel) {
+int64_t input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, const InputParams& p,
+                    const float* factor, float* scale, float* levels, const ParallelFor& parallel) {
+  std::atomic<int64_t> nonfinite{0};
   parallel.run(rows, cols, [&](int64_t begin, int64_t end) {
-    input_rows(x, begin, end, cols, ld_x, p, factor, scale, levels);
+    nonfinite += input_rows(x, begin, end, cols, ld_x, p, factor, scale, levels);
   });
+  return nonfinite;
 }
 
-void gather_input_stage(const float* x, const int64_t* origins, int64_t rows, const int64_t* offsets,
-                        int64_t cols, const InputParams& p, const float* factor, float* scale, float* levels,
-                        const ParallelFor& parallel) {
+int64_t gather_input_stage(const float* x, const int64_t* origins, int64_t rows, const int64_t* offsets,
+                           int64_t cols, const InputParams& p, const float* factor, float* scale, float* levels,
+                           const ParallelFor& parallel) {
+  std::atomic<int64_t> nonfinite{0};
   parallel.run(rows, cols, [&](int64_t begin, int64_t end) {
-    gather_input_rows(x, origins, begin, end, offsets, cols, p, factor, scale, levels);
+    nonfinite += gather_input_rows(x, origins, begin, end, offsets, cols, p, factor, scale, levels);
   });
+  return nonfinite;
 }
 
 namespace {
@@ -110,12 +132,13 @@ struct FusedPass {
   float inverse_out_step, level_bound, out_step, out_bound;
   float row_scale;      // step 7 (with gain)
   const float* gain;    // null: no step 7
+  const float* bias;    // null: no bias
 
   // values * step (+ normals * std_dev), the ADC, then * row_scale * gain. Returns the largest
   // |quantized value| (|value| when only clipping), which says whether the row saturated:
   // saturation is judged on the quantized value (aihwkit), so a value that rounds to the bound
   // has not clipped.
-  template <bool kNoisy, Adc kAdc, bool kScale>
+  template <bool kNoisy, Adc kAdc, bool kScale, bool kBias>
   __attribute__((always_inline)) float run() const {
     float worst = 0.0f;
 #pragma omp simd reduction(max : worst)
@@ -131,6 +154,7 @@ struct FusedPass {
         v = clamp(v, out_bound);
       }
       if (kScale) v = v * row_scale * gain[c];
+      if (kBias) v = v + bias[c];
       values[c] = v;
     }
     return worst;
@@ -138,8 +162,14 @@ struct FusedPass {
 
   // run() compiled for this pass's combination of options, so that each loop vectorizes (all
   // inlined into the caller, which is compiled once per instruction set).
+  template <bool kNoisy, Adc kAdc, bool kScale>
+  __attribute__((always_inline)) float dispatch_bias() const {
+    return bias ? run<kNoisy, kAdc, kScale, true>() : run<kNoisy, kAdc, kScale, false>();
+  }
   template <bool kNoisy, Adc kAdc>
-  __attribute__((always_inline)) float dispatch_scale() const { return gain ? run<kNoisy, kAdc, true>() : run<kNoisy, kAdc, false>(); }
+  __attribute__((always_inline)) float dispatch_scale() const {
+    return gain ? dispatch_bias<kNoisy, kAdc, true>() : dispatch_bias<kNoisy, kAdc, false>();
+  }
   template <bool kNoisy>
   __attribute__((always_inline)) float dispatch_adc() const {
     if (adc == Adc::kQuantize) return dispatch_scale<kNoisy, Adc::kQuantize>();
@@ -161,6 +191,7 @@ struct OutputJob {
   uint64_t stream;
   const float* row_scale;
   const float* gain;  // col_scale * alpha per column (with row_scale)
+  const float* bias;
   uint8_t* saturated;
 };
 
@@ -194,7 +225,8 @@ AD_MULTIVERSION void output_rows(const OutputJob& job, int64_t begin, int64_t en
         }
       }
       const FusedPass pass{row + start, count, job.step, noisy ? z : nullptr, std_dev, adc, p.inverse_step,
-                           p.level_bound, p.step, p.out_bound, rs, job.gain ? job.gain + start : nullptr};
+                           p.level_bound, p.step, p.out_bound, rs, job.gain ? job.gain + start : nullptr,
+                           job.bias ? job.bias + start : nullptr};
       worst = max_f(worst, pass());
     }
     job.saturated[r] = quantize ? worst > p.level_bound : (clip && worst > p.out_bound);
@@ -206,14 +238,14 @@ AD_MULTIVERSION void output_rows(const OutputJob& job, int64_t begin, int64_t en
 int64_t output_stage(float* y, int64_t rows, int64_t cols, int64_t ld_y, float step, const float* levels,
                      int64_t levels_cols, const OutputParams& p, uint64_t key, uint64_t stream,
                      const float* row_scale, const float* col_scale, const float* alpha, int64_t alpha_count,
-                     uint8_t* saturated, const ParallelFor& parallel) {
+                     const float* bias, uint8_t* saturated, const ParallelFor& parallel) {
   std::vector<float> gain;  // col_scale * alpha, rounded to float as the torch path does
   if (row_scale) {
     gain.resize(static_cast<size_t>(cols));
     for (int64_t c = 0; c < cols; ++c) gain[c] = col_scale[c] * alpha[alpha_count == 1 ? 0 : c];
   }
   const OutputJob job{y, cols, ld_y, step, levels, levels_cols, p, ArsKeys(key), stream, row_scale,
-                      row_scale ? gain.data() : nullptr, saturated};
+                      row_scale ? gain.data() : nullptr, bias, saturated};
   parallel.run(rows, cols, [&](int64_t begin, int64_t end) { output_rows(job, begin, end); });
   int64_t saturated_rows = 0;
   for (int64_t r = 0; r < rows; ++r) saturated_rows += saturated[r];

@@ -34,14 +34,15 @@ OutputParams output_params(double out_noise, double w_noise, double out_bound, d
 // scale[r] = max|x_r| (ABS_MAX; 1 without noise management; 0 for an all-zero row), then
 // levels = round(clamp(x * (1 / (scale * factor[r] * step)), +-inp_bound / step)), the integer
 // DAC levels (the reciprocal rounded to float; clipped first, then rounded half to even;
-// unrounded without quantization). factor may be null (= 1).
-void input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, const InputParams& p,
+// unrounded without quantization). factor may be null (= 1). Returns the number of vectors that
+// hold a NaN or infinite value (their levels are meaningless).
+int64_t input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, const InputParams& p,
                  const float* factor, float* scale, float* levels, const ParallelFor& parallel);
 
 // input_stage for vectors gathered from x: element j of vector r is x[origins[r] + offsets[j]]
 // (`cols` offsets). Convolutions use it to read patches straight from their (padded) input,
 // without materializing the patch matrix.
-void gather_input_stage(const float* x, const int64_t* origins, int64_t rows, const int64_t* offsets,
+int64_t gather_input_stage(const float* x, const int64_t* origins, int64_t rows, const int64_t* offsets,
                         int64_t cols, const InputParams& p, const float* factor, float* scale,
                         float* levels, const ParallelFor& parallel);
 
@@ -49,13 +50,14 @@ void gather_input_stage(const float* x, const int64_t* origins, int64_t rows, co
 // plus Gaussian noise (ARS (key, stream); row r, column block b of 32 uses counters
 // (r * blocks + b) * 8 ..), then the
 // ADC; then, if row_scale is not null, step 7: y[r, c] = y[r, c] * row_scale[r] * gain[c], with
-// gain[c] = col_scale[c] * alpha[c] (alpha_count = cols) or col_scale[c] * alpha[0] (alpha_count = 1).
+// gain[c] = col_scale[c] * alpha[c] (alpha_count = cols) or col_scale[c] * alpha[0] (alpha_count = 1),
+// and then, if bias is not null, y[r, c] += bias[c] (the digital bias, as a last float add).
 // saturated[r] = 1 if a quantized value of row r lies beyond out_bound; returns the number of
 // saturated rows. levels (with levels_cols columns) is only read for w_noise > 0.
 int64_t output_stage(float* y, int64_t rows, int64_t cols, int64_t ld_y, float step, const float* levels,
                      int64_t levels_cols, const OutputParams& p, uint64_t key, uint64_t stream,
                      const float* row_scale, const float* col_scale, const float* alpha, int64_t alpha_count,
-                     uint8_t* saturated, const ParallelFor& parallel);
+                     const float* bias, uint8_t* saturated, const ParallelFor& parallel);
 
 // n standard normals of (key, stream), in blocks of 32 (see normal_block).
 void fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, const ParallelFor& parallel);

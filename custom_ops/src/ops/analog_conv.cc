@@ -100,7 +100,6 @@ void AnalogConvKernel::compute(const Ort::KernelContext& context) {
   const float* x_data = x.GetTensorData<float>();
   int64_t input_volume = 1;
   for (int64_t d = 0; d < dims; ++d) input_volume *= shape[2 + d];
-  require_finite(x_data, batch * channels * input_volume, node_, "X", parallel);
 
   // Zero padding, then patches read straight from the padded input (no patch matrix).
   std::vector<float> padded_x;
@@ -157,8 +156,11 @@ void AnalogConvKernel::compute(const Ort::KernelContext& context) {
         for (int64_t p = 0; p < positions; ++p)
           origins[n * positions + p] = ((first + n) * channels + g * group_channels) * volume + position_origins[p];
       const analog::Vectors vectors{source, 0, origins.data(), offsets.data()};
-      analog::layer_mvm(vectors, rows, config_, w + g * patch * group_out, scales + g * tiles_in * group_out,
-                        gains + g * tiles_in * group_out, g * tiles, call, chunk, gemm, parallel, part.data());
+      if (!analog::layer_mvm(vectors, rows, config_, w + g * patch * group_out, scales + g * tiles_in * group_out,
+                             gains + g * tiles_in * group_out, nullptr, g * tiles, call, chunk, gemm, parallel,
+                             part.data())) {
+        throw InvalidArgument(node_ + ": input 'X' contains NaN or infinite values");
+      }
       // [rows = (n, position), channel] -> Y[n, g * group_out + channel, position], plus the bias
       parallel.run(count * group_out, positions, [&](int64_t begin, int64_t end) {
         for (int64_t item = begin; item < end; ++item) {

@@ -32,14 +32,9 @@ void AnalogMatMulKernel::compute(const Ort::KernelContext& context) {
   float* y = context.GetOutput(0, shape).GetTensorMutableData<float>();
   if (rows == 0) return;
   const float* x_data = x.GetTensorData<float>();
-  require_finite(x_data, rows * in, node_, "X", parallel);
-  analog::layer_mvm(analog::Vectors{x_data, in, nullptr, nullptr}, rows, config_, layer.weight, layer.out_scales,
-                    layer.alpha, 0, calls_.fetch_add(1), 0, gemm, parallel, y);
-  if (layer.bias) {
-    parallel.run(rows, out, [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r)
-        for (int64_t c = 0; c < out; ++c) y[r * out + c] += layer.bias[c];
-    });
+  if (!analog::layer_mvm(analog::Vectors{x_data, in, nullptr, nullptr}, rows, config_, layer.weight, layer.out_scales,
+                         layer.alpha, layer.bias, 0, calls_.fetch_add(1), 0, gemm, parallel, y)) {
+    throw InvalidArgument(node_ + ": input 'X' contains NaN or infinite values");
   }
 }
 

@@ -1,7 +1,6 @@
 #include "ort.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <sstream>
 #include <thread>
@@ -134,17 +133,6 @@ void require_shape(const Ort::ConstValue& value, const std::vector<int64_t>& exp
     throw InvalidArgument(node + ": input '" + input + "' has shape " + shape_text(shape) + ", expected " +
                           shape_text(expected) + " (from the node's attributes and W)");
   }
-}
-
-void require_finite(const float* x, int64_t n, const std::string& node, const char* input,
-                    const analog::ParallelFor& parallel) {
-  std::atomic<bool> finite{true};
-  parallel.run(n, 1, [&](int64_t begin, int64_t end) {
-    bool ok = true;
-    for (int64_t i = begin; i < end; ++i) ok &= std::isfinite(x[i]);
-    if (!ok) finite = false;
-  });
-  if (!finite) throw InvalidArgument(node + ": input '" + input + "' contains NaN or infinite values");
 }
 
 void OrtParallelFor::run(int64_t n, int64_t cost, const analog::RangeBody& body) const {

@@ -54,10 +54,6 @@ std::string shape_text(const std::vector<int64_t>& shape);
 void require_shape(const Ort::ConstValue& value, const std::vector<int64_t>& expected, const std::string& node,
                    const char* input);
 
-// Fails with a message naming the node unless every element of `x` is finite.
-void require_finite(const float* x, int64_t n, const std::string& node, const char* input,
-                    const analog::ParallelFor& parallel);
-
 // The session's intra-op thread pool.
 class OrtParallelFor final : public analog::ParallelFor {
  public:
