@@ -97,7 +97,7 @@ void AnalogConvKernel::compute(const Ort::KernelContext& context) {
   }
   float* y = context.GetOutput(0, out_shape).GetTensorMutableData<float>();
   if (batch == 0) return;
-  const float* x_data = x.GetTensorData<float>();
+  const float* x_data = tensor_data(x);
   int64_t input_volume = 1;
   for (int64_t d = 0; d < dims; ++d) input_volume *= shape[2 + d];
 

@@ -31,7 +31,7 @@ void AnalogMatMulKernel::compute(const Ort::KernelContext& context) {
   shape.back() = out;
   float* y = context.GetOutput(0, shape).GetTensorMutableData<float>();
   if (rows == 0) return;
-  const float* x_data = x.GetTensorData<float>();
+  const float* x_data = tensor_data(x);
   if (!analog::layer_mvm(analog::Vectors{x_data, in, nullptr, nullptr}, rows, config_, layer.weight, layer.out_scales,
                          layer.alpha, layer.bias, 0, calls_.fetch_add(1), 0, gemm, parallel, y)) {
     throw InvalidArgument(node_ + ": input 'X' contains NaN or infinite values");

@@ -126,6 +126,12 @@ analog::LayerConfig read_layer_config(const Ort::ConstKernelInfo& info, const st
   return config;
 }
 
+const float* tensor_data(const Ort::ConstValue& value) {
+  void* data = nullptr;
+  Ort::ThrowOnError(Ort::GetApi().GetTensorMutableData(const_cast<OrtValue*>(static_cast<const OrtValue*>(value)), &data));
+  return static_cast<const float*>(data);
+}
+
 void require_shape(const Ort::ConstValue& value, const std::vector<int64_t>& expected, const std::string& node,
                    const char* input) {
   const auto shape = value.GetTensorTypeAndShapeInfo().GetShape();

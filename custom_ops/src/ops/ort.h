@@ -50,6 +50,10 @@ std::string describe_node(const Ort::ConstKernelInfo& info, const char* op_type)
 // Shape as text, for error messages.
 std::string shape_text(const std::vector<int64_t>& shape);
 
+// The float data of an input. (Ort::ConstValue::GetTensorData calls an API function of
+// onnxruntime 1.23; this uses GetTensorMutableData, which every version has.)
+const float* tensor_data(const Ort::ConstValue& value);
+
 // Fails with a message naming the node unless `value` has exactly the shape `expected`.
 void require_shape(const Ort::ConstValue& value, const std::vector<int64_t>& expected, const std::string& node,
                    const char* input);

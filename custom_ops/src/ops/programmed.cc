@@ -42,7 +42,7 @@ double read_t_inference(const Ort::ConstValue& value, const std::string& node) {
   if (count != 1) {
     throw InvalidArgument(node + ": input 't_inference' must hold one value (seconds), got " + std::to_string(count));
   }
-  const double t = value.GetTensorData<float>()[0];
+  const double t = tensor_data(value)[0];
   if (!std::isfinite(t) || t < 0) {
     throw InvalidArgument(node + ": input 't_inference' is " + std::to_string(t) + ", expected a finite time >= 0 s");
   }
@@ -57,7 +57,7 @@ LayerTensors layer_tensors(const Ort::KernelContext& context, ProgrammedTiles* p
                            const analog::ParallelFor& parallel) {
   const size_t bias_index = programmed ? 9 : 4;
   const Ort::ConstValue bias = context.GetInputCount() > bias_index ? context.GetInput(bias_index) : Ort::ConstValue(nullptr);
-  const float* b = bias ? bias.GetTensorData<float>() : nullptr;
+  const float* b = bias ? tensor_data(bias) : nullptr;
   const int64_t groups = weight_shape.size() == 3 ? weight_shape[0] : 1;
   if (bias) require_shape(bias, {groups * weight_shape.back()}, node, "B");
   if (programmed == nullptr) {
@@ -65,24 +65,24 @@ LayerTensors layer_tensors(const Ort::KernelContext& context, ProgrammedTiles* p
     require_shape(weight, weight_shape, node, "W");
     require_shape(out_scales, scales_shape, node, "out_scales");
     require_shape(alpha, scales_shape, node, "alpha");
-    return {weight.GetTensorData<float>(), out_scales.GetTensorData<float>(), alpha.GetTensorData<float>(), b, nullptr};
+    return {tensor_data(weight), tensor_data(out_scales), tensor_data(alpha), b, nullptr};
   }
   const char* names[] = {"g_plus", "g_minus", "nu_plus", "nu_minus"};
   const float* devices[4];
   for (int d = 0; d < 4; ++d) {
     const Ort::ConstValue value = context.GetInput(2 + d);
     require_shape(value, weight_shape, node, names[d]);
-    devices[d] = value.GetTensorData<float>();
+    devices[d] = tensor_data(value);
   }
   const Ort::ConstValue g_scale = context.GetInput(6), out_scales = context.GetInput(7), baseline = context.GetInput(8);
   require_shape(g_scale, tile_shape, node, "conductance_scale");
   require_shape(out_scales, scales_shape, node, "out_scales");
   require_shape(baseline, scales_shape, node, "baseline");
-  const ProgrammedInputs inputs{devices[0], devices[1], devices[2], devices[3], g_scale.GetTensorData<float>(),
-                                baseline.GetTensorData<float>(), groups, weight_shape[weight_shape.size() - 2],
+  const ProgrammedInputs inputs{devices[0], devices[1], devices[2], devices[3], tensor_data(g_scale),
+                                tensor_data(baseline), groups, weight_shape[weight_shape.size() - 2],
                                 weight_shape.back()};
   auto drifted = programmed->at(read_t_inference(context.GetInput(1), node), inputs, gemm, parallel);
-  return {drifted->weight.data(), out_scales.GetTensorData<float>(), drifted->alpha.data(), b, drifted};
+  return {drifted->weight.data(), tensor_data(out_scales), drifted->alpha.data(), b, drifted};
 }
 
 ProgrammedTiles::ProgrammedTiles(const Ort::ConstKernelInfo& info, const std::string& node,
