@@ -73,3 +73,15 @@ MODEL_INPUTS = {
     "conv1d_model": (4, 2, 16),
     "conv3d_model": (4, 1, 4, 4, 4),
 }
+
+
+CONVOLUTION_CASES = [
+    (1, dict(stride=3, padding=2, dilation=2)),
+    (1, dict(padding="same", padding_mode="circular")),
+    (2, dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)),
+    (2, dict(padding="same", dilation=2, padding_mode="reflect", bias=False)),
+    (2, dict(padding="valid", groups=4)),
+    (3, dict(stride=2, padding=1, padding_mode="replicate")),
+    (3, dict(kernel_size=(1, 2, 3), padding="same", groups=2)),
+]
+"""(dimensions, ConvNd arguments besides 4 -> 8 channels): every argument of torch's convolutions."""

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import analog_deploy as ad
-from tests.conftest import MODEL_INPUTS
+from tests.conftest import CONVOLUTION_CASES, MODEL_INPUTS
 
 
 @pytest.mark.parametrize("name", list(MODEL_INPUTS))
@@ -22,15 +22,7 @@ def test_ideal_preset_reproduces_digital_model(name, drifted, request):
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
 @pytest.mark.parametrize(
     "dims, conv_kwargs",
-    [
-        (1, dict(stride=3, padding=2, dilation=2)),
-        (1, dict(padding="same", padding_mode="circular")),
-        (2, dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)),
-        (2, dict(padding="same", dilation=2, padding_mode="reflect", bias=False)),
-        (2, dict(padding="valid", groups=4)),
-        (3, dict(stride=2, padding=1, padding_mode="replicate")),
-        (3, dict(kernel_size=(1, 2, 3), padding="same", groups=2)),
-    ],
+    CONVOLUTION_CASES,
 )
 def test_every_convolution_argument_matches_torch(dims, conv_kwargs):
     torch.manual_seed(0)

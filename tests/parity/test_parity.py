@@ -11,7 +11,7 @@ from torch import nn
 
 import analog_deploy as ad
 import analog_deploy.onnx
-from tests.conftest import MODEL_INPUTS
+from tests.conftest import CONVOLUTION_CASES, MODEL_INPUTS
 from tests.helpers.onnx_runs import exported, noise_free, relative_error, run
 
 
@@ -30,15 +30,7 @@ def test_noise_free_outputs_equal_torch(name, mapping, request, tmp_path):
 @pytest.mark.filterwarnings("ignore:Using padding='same' with even kernel lengths")
 @pytest.mark.parametrize(
     "dims, conv_kwargs",
-    [
-        (1, dict(stride=3, padding=2, dilation=2)),
-        (1, dict(padding="same", padding_mode="circular")),
-        (2, dict(stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)),
-        (2, dict(padding="same", dilation=2, padding_mode="reflect", bias=False)),
-        (2, dict(padding="valid", groups=4)),
-        (3, dict(stride=2, padding=1, padding_mode="replicate")),
-        (3, dict(kernel_size=(1, 2, 3), padding="same", groups=2)),
-    ],
+    CONVOLUTION_CASES,
 )
 def test_every_convolution_argument_matches_torch(dims, conv_kwargs, tmp_path):
     torch.manual_seed(0)
