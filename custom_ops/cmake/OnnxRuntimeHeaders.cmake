@@ -4,7 +4,8 @@
 # its SHA-256 and cached outside the source tree. Nothing third-party is ever committed.
 
 set(ORT_HEADERS_PACKAGE_URL
-    "https://registry.npmjs.org/com.github.asus4.onnxruntime/-/com.github.asus4.onnxruntime-0.4.9.tgz")
+    "https://registry.npmjs.org/com.github.asus4.onnxruntime/-/com.github.asus4.onnxruntime-0.4.9.tgz"
+    CACHE STRING "Pinned npm package carrying the onnxruntime headers (a mirror may be given)")
 set(ORT_HEADERS_PACKAGE_SHA256 "e59788788818fdde1b2e522e766a21ba0f7d8391de55737abf81e32cc801785d")
 set(ORT_HEADERS_PACKAGE_DIR
     "package/Plugins/iOS~/onnxruntime.xcframework/ios-arm64_x86_64-simulator/onnxruntime.framework/Headers")
