@@ -36,51 +36,35 @@ OutputParams output_params(double out_noise, double w_noise, double out_bound, d
 
 namespace {
 
-// Steps 1-2 for one vector already in `out` (the levels row): scale, then levels in place.
-inline void quantize_row(float* out, int64_t cols, const InputParams& p, float factor, float* scale) {
-  float s = 1.0f;
-  if (p.abs_max_scaling) {
-    s = 0.0f;
-#pragma omp simd reduction(max : s)
-    for (int64_t c = 0; c < cols; ++c) s = max_f(s, std::fabs(out[c]));
+// Steps 1-2 for one vector: its scale, then its levels into `out` (`in` may be `out`). The first
+// pass finds the scale and whether the vector holds a NaN or infinity (x * 0 is NaN exactly for
+// those, and a NaN survives the sum); returns false if it does.
+inline bool quantize_row(const float* in, float* out, int64_t cols, const InputParams& p, float factor,
+                         float* scale) {
+  float s = 0.0f, probe = 0.0f;
+#pragma omp simd reduction(max : s) reduction(+ : probe)
+  for (int64_t c = 0; c < cols; ++c) {
+    s = max_f(s, std::fabs(in[c]));
+    probe += in[c] * 0.0f;
   }
+  if (!p.abs_max_scaling) s = 1.0f;
   *scale = s;
   if (s == 0.0f) {
     for (int64_t c = 0; c < cols; ++c) out[c] = 0.0f;
-    return;
+    return probe == 0.0f;
   }
   const float inverse = 1.0f / ((s * factor) * p.step);  // one division per vector, not per value
   const float bound = p.level_bound;
   if (p.quantize) {
-    for (int64_t c = 0; c < cols; ++c) out[c] = round_even(clamp(out[c] * inverse, bound));
+    for (int64_t c = 0; c < cols; ++c) out[c] = round_even(clamp(in[c] * inverse, bound));
   } else {
-    for (int64_t c = 0; c < cols; ++c) out[c] = clamp(out[c] * inverse, bound);
+    for (int64_t c = 0; c < cols; ++c) out[c] = clamp(in[c] * inverse, bound);
   }
+  return probe == 0.0f;
 }
 
 // The row loops are compiled per instruction set (AD_MULTIVERSION); the parallel dispatch
 // around them is not, since a lambda would not inherit the clones.
-
-// True if the row holds no NaN or infinity (x * 0 is NaN exactly for those, and a NaN
-// survives the sum).
-inline bool finite_row(const float* row, int64_t cols) {
-  float probe = 0.0f;
-#pragma omp simd reduction(+ : probe)
-  for (int64_t c = 0; c < cols; ++c) probe += row[c] * 0.0f;
-  return probe == 0.0f;
-}
-
-// Copies a vector into its levels row; false if it holds a NaN or infinity.
-template <typename Load>
-inline bool copy_row(float* out, int64_t cols, Load load) {
-  float probe = 0.0f;
-#pragma omp simd reduction(+ : probe)
-  for (int64_t c = 0; c < cols; ++c) {
-    out[c] = load(c);
-    probe += out[c] * 0.0f;
-  }
-  return probe == 0.0f;
-}
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define AD_HAS_GATHER8 1
@@ -129,10 +113,7 @@ AD_MULTIVERSION int64_t input_rows(const float* x, int64_t begin, int64_t end, i
                                    const InputParams& p, const float* factor, float* scale, float* levels) {
   int64_t nonfinite = 0;
   for (int64_t r = begin; r < end; ++r) {
-    float* out = levels + r * cols;
-    const float* in = x + r * ld_x;
-    nonfinite += !copy_row(out, cols, [in](int64_t c) { return in[c]; });
-    quantize_row(out, cols, p, factor ? factor[r] : 1.0f, scale + r);
+    nonfinite += !quantize_row(x + r * ld_x, levels + r * cols, cols, p, factor ? factor[r] : 1.0f, scale + r);
   }
   return nonfinite;
 }
@@ -146,8 +127,8 @@ AD_MULTIVERSION int64_t gather_input_rows(const float* x, const int64_t* origins
     if (r + 8 <= end && has_avx2() && consecutive8(origins, r)) {
       gather_rows8_avx2(x + origins[r], offsets, cols, levels + r * cols);
       for (int64_t j = r; j < r + 8; ++j) {
-        nonfinite += !finite_row(levels + j * cols, cols);
-        quantize_row(levels + j * cols, cols, p, factor ? factor[j] : 1.0f, scale + j);
+        float* row = levels + j * cols;
+        nonfinite += !quantize_row(row, row, cols, p, factor ? factor[j] : 1.0f, scale + j);
       }
       r += 8;
       continue;
@@ -155,8 +136,8 @@ AD_MULTIVERSION int64_t gather_input_rows(const float* x, const int64_t* origins
 #endif
     float* out = levels + r * cols;
     const float* origin = x + origins[r];
-    nonfinite += !copy_row(out, cols, [origin, offsets](int64_t c) { return origin[offsets[c]]; });
-    quantize_row(out, cols, p, factor ? factor[r] : 1.0f, scale + r);
+    for (int64_t c = 0; c < cols; ++c) out[c] = origin[offsets[c]];
+    nonfinite += !quantize_row(out, out, cols, p, factor ? factor[r] : 1.0f, scale + r);
     ++r;
   }
   return nonfinite;
