@@ -7,14 +7,6 @@ namespace {
 
 constexpr int64_t kChunkElements = 1 << 21;  // patch values processed at once (as the torch path)
 
-std::vector<int64_t> ints(const Ort::ConstKernelInfo& info, const std::string& node, const char* name) {
-  try {
-    return info.GetAttributes<int64_t>(name);
-  } catch (const Ort::Exception&) {
-    throw InvalidArgument(node + ": missing ints attribute '" + name + "' (see docs/onnx_ops.md)");
-  }
-}
-
 void require(bool condition, const std::string& message) {
   if (!condition) throw InvalidArgument(message);
 }
@@ -31,15 +23,11 @@ AnalogConvKernel::AnalogConvKernel(const OrtKernelInfo* info, bool programmed)
       programmed_(programmed ? std::make_unique<ProgrammedTiles>(Ort::ConstKernelInfo(info), node_, config_) : nullptr),
       matmul_(info) {
   const Ort::ConstKernelInfo attributes(info);
-  kernel_shape_ = ints(attributes, node_, "kernel_shape");
-  strides_ = ints(attributes, node_, "strides");
-  pads_ = ints(attributes, node_, "pads");
-  dilations_ = ints(attributes, node_, "dilations");
-  try {
-    group_ = attributes.GetAttribute<int64_t>("group");
-  } catch (const Ort::Exception&) {
-    throw InvalidArgument(node_ + ": missing int attribute 'group'");
-  }
+  kernel_shape_ = ints_attribute(attributes, node_, "kernel_shape");
+  strides_ = ints_attribute(attributes, node_, "strides");
+  pads_ = ints_attribute(attributes, node_, "pads");
+  dilations_ = ints_attribute(attributes, node_, "dilations");
+  group_ = int_attribute(attributes, node_, "group");
   const size_t dims = kernel_shape_.size();
   require(dims >= 1 && dims <= 3, node_ + ": kernel_shape " + shape_text(kernel_shape_) + " must have 1 to 3 dimensions");
   require(strides_.size() == dims && dilations_.size() == dims && pads_.size() == 2 * dims,

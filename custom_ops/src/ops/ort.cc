@@ -4,56 +4,23 @@
 #include <cmath>
 #include <sstream>
 #include <thread>
+#include <type_traits>
 
 namespace analog_ops {
 namespace {
 
-float float_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name) {
+// The attribute `name` of type T, or an InvalidArgument saying it is missing (`kind` names T).
+template <typename T>
+T required(const Ort::ConstKernelInfo& info, const std::string& node, const char* name, const char* kind) {
   try {
-    return info.GetAttribute<float>(name);
+    if constexpr (std::is_same_v<T, std::vector<int64_t>>) {
+      return info.GetAttributes<int64_t>(name);
+    } else {
+      return info.GetAttribute<T>(name);
+    }
   } catch (const Ort::Exception&) {
-    throw InvalidArgument(node + ": missing float attribute '" + name + "' (see docs/onnx_ops.md)");
+    throw InvalidArgument(node + ": missing " + kind + " attribute '" + name + "' (see docs/onnx_ops.md)");
   }
-}
-
-int64_t int_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name) {
-  try {
-    return info.GetAttribute<int64_t>(name);
-  } catch (const Ort::Exception&) {
-    throw InvalidArgument(node + ": missing int attribute '" + name + "' (see docs/onnx_ops.md)");
-  }
-}
-
-std::string string_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name,
-                             const std::vector<std::string>& allowed) {
-  std::string value;
-  try {
-    value = info.GetAttribute<std::string>(name);
-  } catch (const Ort::Exception&) {
-    throw InvalidArgument(node + ": missing string attribute '" + name + "' (see docs/onnx_ops.md)");
-  }
-  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
-    std::string options;
-    for (const auto& option : allowed) options += (options.empty() ? "'" : ", '") + option + "'";
-    throw InvalidArgument(node + ": attribute '" + name + "' is '" + value + "', expected one of " + options);
-  }
-  return value;
-}
-
-std::vector<int64_t> splits_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name) {
-  std::vector<int64_t> splits;
-  try {
-    splits = info.GetAttributes<int64_t>(name);
-  } catch (const Ort::Exception&) {
-    throw InvalidArgument(node + ": missing ints attribute '" + name + "' (see docs/onnx_ops.md)");
-  }
-  bool valid = splits.size() >= 2 && splits[0] == 0;
-  for (size_t i = 1; valid && i < splits.size(); ++i) valid = splits[i] > splits[i - 1];
-  if (!valid) {
-    throw InvalidArgument(node + ": attribute '" + name + "' must be tile boundaries 0 < b_1 < .. < size, got " +
-                          shape_text(splits));
-  }
-  return splits;
 }
 
 float checked(float value, bool valid, const std::string& node, const char* name, const char* range) {
@@ -65,7 +32,47 @@ float checked(float value, bool valid, const std::string& node, const char* name
   return value;
 }
 
+std::vector<int64_t> splits_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name) {
+  const std::vector<int64_t> splits = ints_attribute(info, node, name);
+  bool valid = splits.size() >= 2 && splits[0] == 0;
+  for (size_t i = 1; valid && i < splits.size(); ++i) valid = splits[i] > splits[i - 1];
+  if (!valid) {
+    throw InvalidArgument(node + ": attribute '" + name + "' must be tile boundaries 0 < b_1 < .. < size, got " +
+                          shape_text(splits));
+  }
+  return splits;
+}
+
 }  // namespace
+
+float positive_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name) {
+  const float value = required<float>(info, node, name, "float");
+  return checked(value, value > 0, node, name, "a finite value > 0");
+}
+
+float non_negative_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name) {
+  const float value = required<float>(info, node, name, "float");
+  return checked(value, value >= 0, node, name, "a finite value >= 0");
+}
+
+int64_t int_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name) {
+  return required<int64_t>(info, node, name, "int");
+}
+
+std::vector<int64_t> ints_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name) {
+  return required<std::vector<int64_t>>(info, node, name, "ints");
+}
+
+std::string choice_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name,
+                             const std::vector<std::string>& allowed) {
+  const std::string value = required<std::string>(info, node, name, "string");
+  if (std::find(allowed.begin(), allowed.end(), value) == allowed.end()) {
+    std::string options;
+    for (const auto& option : allowed) options += (options.empty() ? "'" : ", '") + option + "'";
+    throw InvalidArgument(node + ": attribute '" + name + "' is '" + value + "', expected one of " + options);
+  }
+  return value;
+}
 
 std::string describe_node(const Ort::ConstKernelInfo& info, const char* op_type) {
   std::string name;
@@ -84,14 +91,8 @@ std::string shape_text(const std::vector<int64_t>& shape) {
 
 analog::LayerConfig read_layer_config(const Ort::ConstKernelInfo& info, const std::string& node) {
   analog::LayerConfig config;
-  auto positive = [&](const char* name) {
-    const float v = float_attribute(info, node, name);
-    return checked(v, v > 0, node, name, "a finite value > 0");
-  };
-  auto non_negative = [&](const char* name) {
-    const float v = float_attribute(info, node, name);
-    return checked(v, v >= 0, node, name, "a finite value >= 0");
-  };
+  auto positive = [&](const char* name) { return positive_attribute(info, node, name); };
+  auto non_negative = [&](const char* name) { return non_negative_attribute(info, node, name); };
   const int64_t quantize = int_attribute(info, node, "inp_quantize");
   if (quantize != 0 && quantize != 1) {
     throw InvalidArgument(node + ": attribute 'inp_quantize' is " + std::to_string(quantize) + ", expected 0 or 1");
@@ -99,7 +100,7 @@ analog::LayerConfig read_layer_config(const Ort::ConstKernelInfo& info, const st
   config.input.step = positive("inp_step");
   config.input.level_bound = positive("inp_level_bound");
   config.input.quantize = quantize == 1;
-  config.input.abs_max_scaling = string_attribute(info, node, "noise_management", {"abs_max", "none"}) == "abs_max";
+  config.input.abs_max_scaling = choice_attribute(info, node, "noise_management", {"abs_max", "none"}) == "abs_max";
   config.output.out_noise = non_negative("out_noise");
   config.output.w_noise = non_negative("w_noise");
   config.output.out_bound = non_negative("out_bound");
@@ -118,7 +119,7 @@ analog::LayerConfig read_layer_config(const Ort::ConstKernelInfo& info, const st
                           "out_level_bound)");
   }
   config.bound_management.iterative =
-      string_attribute(info, node, "bound_management", {"iterative", "none"}) == "iterative";
+      choice_attribute(info, node, "bound_management", {"iterative", "none"}) == "iterative";
   config.bound_management.limit = positive("bm_limit");
   config.in_splits = splits_attribute(info, node, "in_splits");
   config.out_splits = splits_attribute(info, node, "out_splits");

@@ -41,6 +41,16 @@ OrtStatusPtr guarded(Body&& body) noexcept {
   }
 }
 
+// Required node attributes, validated; a missing or out-of-range one is an InvalidArgument that
+// names the node (`node`), the attribute and what is expected.
+float positive_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name);
+float non_negative_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name);
+int64_t int_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name);
+std::vector<int64_t> ints_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name);
+// A string attribute that must be one of `allowed`.
+std::string choice_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name,
+                             const std::vector<std::string>& allowed);
+
 // The node's analog periphery and tile grid (docs/onnx_ops.md, "Attributes"), validated.
 analog::LayerConfig read_layer_config(const Ort::ConstKernelInfo& info, const std::string& node);
 

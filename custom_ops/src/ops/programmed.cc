@@ -8,27 +8,6 @@ namespace {
 
 constexpr float kMinReadout = 1e-4f;  // floor of a readout, so a dead column gives no infinite gain
 
-float positive_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name) {
-  float value;
-  try {
-    value = info.GetAttribute<float>(name);
-  } catch (const Ort::Exception&) {
-    throw InvalidArgument(node + ": missing float attribute '" + name + "' (see docs/onnx_ops.md)");
-  }
-  if (!(value > 0) || !std::isfinite(value)) {
-    throw InvalidArgument(node + ": attribute '" + name + "' is " + std::to_string(value) + ", expected a finite value > 0");
-  }
-  return value;
-}
-
-std::string string_attribute(const Ort::ConstKernelInfo& info, const std::string& node, const char* name) {
-  try {
-    return info.GetAttribute<std::string>(name);
-  } catch (const Ort::Exception&) {
-    throw InvalidArgument(node + ": missing string attribute '" + name + "' (see docs/onnx_ops.md)");
-  }
-}
-
 // A key for (node seed, time, tile, purpose): drift and probe noise differ per time.
 uint64_t time_key(uint64_t seed, double t_inference, int64_t tile, int purpose) {
   uint64_t bits;
@@ -88,35 +67,17 @@ LayerTensors layer_tensors(const Ort::KernelContext& context, ProgrammedTiles* p
 ProgrammedTiles::ProgrammedTiles(const Ort::ConstKernelInfo& info, const std::string& node,
                                  const analog::LayerConfig& config)
     : node_(node), config_(config) {
-  const std::string device = string_attribute(info, node, "device");
-  if (device != "pcm" && device != "ideal") {
-    throw InvalidArgument(node + ": attribute 'device' is '" + device + "', expected one of 'pcm', 'ideal'");
-  }
-  pcm_ = device == "pcm";
+  pcm_ = choice_attribute(info, node, "device", {"pcm", "ideal"}) == "pcm";
   if (pcm_) {
     pcm_params_.g_max = positive_attribute(info, node, "g_max");
     pcm_params_.t_0 = positive_attribute(info, node, "t_0");
     pcm_params_.t_read = positive_attribute(info, node, "t_read");
-    try {
-      pcm_params_.read_noise_scale = info.GetAttribute<float>("read_noise_scale");
-    } catch (const Ort::Exception&) {
-      throw InvalidArgument(node + ": missing float attribute 'read_noise_scale'");
-    }
-    if (!(pcm_params_.read_noise_scale >= 0) || !std::isfinite(pcm_params_.read_noise_scale)) {
-      throw InvalidArgument(node + ": attribute 'read_noise_scale' must be a finite value >= 0");
-    }
+    pcm_params_.read_noise_scale = non_negative_attribute(info, node, "read_noise_scale");
   }
-  const std::string compensation = string_attribute(info, node, "compensation");
-  if (compensation == "none") {
-    compensation_ = Compensation::kNone;
-  } else if (compensation == "global") {
-    compensation_ = Compensation::kGlobal;
-  } else if (compensation == "per_column") {
-    compensation_ = Compensation::kPerColumn;
-  } else {
-    throw InvalidArgument(node + ": attribute 'compensation' is '" + compensation +
-                          "', expected one of 'none', 'global', 'per_column'");
-  }
+  const std::string compensation = choice_attribute(info, node, "compensation", {"none", "global", "per_column"});
+  compensation_ = compensation == "none"     ? Compensation::kNone
+                  : compensation == "global" ? Compensation::kGlobal
+                                             : Compensation::kPerColumn;
 }
 
 std::vector<float> ProgrammedTiles::readout(const float* weight, int64_t k, int64_t m, uint64_t key,
