@@ -77,6 +77,22 @@ def load_state_dict_file(path: str | Path, *, trusted: bool = False) -> dict[str
     return data
 
 
+def load_module_file(path: str | Path) -> nn.Module:
+    """A whole model saved with ``torch.save(model)``: unpickling runs code from the file, so
+    only call this for files you trust."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"model file {str(path)!r} does not exist")
+    try:
+        module = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as error:  # unpickling can raise anything the file's code raises
+        raise CheckpointError(f"model file {str(path)!r} cannot be loaded: {error}") from None
+    if not isinstance(module, nn.Module):
+        raise CheckpointError(f"model file {str(path)!r} holds a {type(module).__name__}, not a torch.nn.Module "
+                              "(saved with torch.save(model))")
+    return module
+
+
 def build_model(source: ModelSource) -> nn.Module:
     """A model from a module (used as is), a zero-argument factory, or a factory spec."""
     if isinstance(source, nn.Module):

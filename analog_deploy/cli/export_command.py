@@ -7,9 +7,6 @@ from pathlib import Path
 
 import torch
 
-from .. import checkpoint
-from ..convert import convert_to_analog
-from ..nn.model import program_analog_weights
 from . import options
 
 
@@ -40,13 +37,7 @@ def add_parser(subcommands: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> None:
     from .. import onnx as analog_onnx  # torch.onnx and onnxscript load slowly: only when exporting
 
-    state = checkpoint.load_state_dict_file(args.checkpoint, trusted=args.trusted)
-    if checkpoint.analog_layer_names(state):
-        model = checkpoint.load_analog_checkpoint(args.checkpoint, args.model, trusted=args.trusted)
-    else:
-        digital = checkpoint.load_checkpoint(args.checkpoint, args.model, trusted=args.trusted)
-        model = convert_to_analog(digital, options.config(args), seed=args.seed).eval()
-        program_analog_weights(model, seed=args.seed)
+    model = options.analog_model(args)
     example = torch.randn(args.input_shape)
     path = analog_onnx.export(
         model, example, args.output, t_inference=args.t_inference, seed=args.seed,

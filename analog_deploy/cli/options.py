@@ -3,24 +3,24 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
-from ..config import InferenceRPUConfig, PRESETS, config_from_json, preset
+from torch import nn
 
-_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 7 * 86400.0, "y": 365 * 86400.0}
+from .. import checkpoint
+from ..config import InferenceRPUConfig, PRESETS, config_from_json, preset
+from ..convert import convert_to_analog
+from ..nn.model import program_analog_weights
+from ..timeunits import parse_seconds
 
 
 def seconds(text: str) -> float:
-    """A time: seconds, or a number with a unit s, m, h, d, w, y (``1d`` = 86400)."""
-    unit = _UNITS.get(text[-1:].lower()) if text else None
-    number = text[:-1] if unit else text
+    """A time for argparse: seconds, or a number with a unit (``1h``, ``1d``, ``1y``)."""
     try:
-        value = float(number) * (unit or 1.0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a time (seconds, or e.g. 3600, 1h, 1d, 1y)") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"time {text!r} must be >= 0")
-    return value
+        return parse_seconds(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def shape(text: str) -> tuple[int, ...]:
@@ -34,11 +34,36 @@ def shape(text: str) -> tuple[int, ...]:
     return dims
 
 
-def add_model(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", required=True, metavar="PACKAGE.MODULE:FACTORY",
-                        help="zero-argument function that builds the (digital) architecture")
+def add_model(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument("--model", required=required, metavar="PACKAGE.MODULE:FACTORY|FILE",
+                        help="the (digital) architecture: a zero-argument function that builds it, or a file "
+                             "holding a whole pickled module (torch.save(model); needs --trusted)")
     parser.add_argument("--trusted", action="store_true",
-                        help="the checkpoint file is trusted: allow pickled objects (torch.load weights_only=False)")
+                        help="the files are trusted: allow pickled objects (torch.load weights_only=False); "
+                             "loading a pickle can run code")
+
+
+def architecture(args: argparse.Namespace) -> Callable[[], nn.Module]:
+    """What ``--model`` names, as a factory of fresh digital models."""
+    if not Path(args.model).is_file():
+        return checkpoint.load_factory(args.model)
+    if not args.trusted:
+        raise ValueError(f"--model {args.model} is a file, a pickled module: loading it can run code; add --trusted "
+                         "if you trust it, or name a factory package.module:function")
+    return lambda: checkpoint.load_module_file(args.model)
+
+
+def analog_model(args: argparse.Namespace) -> nn.Module:
+    """The analog model of ``args.checkpoint`` in eval mode: an analog checkpoint as saved (its
+    chip included), or a digital state_dict converted with ``--config`` and programmed with
+    ``--seed``."""
+    state = checkpoint.load_state_dict_file(args.checkpoint, trusted=args.trusted)
+    if checkpoint.analog_layer_names(state):
+        return checkpoint.load_analog_checkpoint(args.checkpoint, architecture(args), trusted=args.trusted)
+    digital = checkpoint.load_checkpoint(args.checkpoint, architecture(args), trusted=args.trusted)
+    model = convert_to_analog(digital, config(args), seed=args.seed).eval()
+    program_analog_weights(model, seed=args.seed)
+    return model
 
 
 def add_config(parser: argparse.ArgumentParser) -> None:
@@ -54,4 +79,7 @@ def config(args: argparse.Namespace) -> InferenceRPUConfig:
     path = Path(args.config)
     if not path.is_file():
         raise ValueError(f"--config {args.config!r} is neither a preset ({', '.join(sorted(PRESETS))}) nor a file")
-    return config_from_json(path.read_text())
+    try:
+        return config_from_json(path.read_text())
+    except ValueError as error:
+        raise ValueError(f"--config {args.config}: {error}") from None

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import write_atomic
 from . import options
 
 
@@ -29,7 +30,6 @@ def add_parser(subcommands: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> None:
     from .. import onnx as analog_onnx
-    from ..onnx.export import save_atomic_bytes
 
     if not args.input.is_file():
         raise FileNotFoundError(f"no input file at {args.input}")
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> None:
     y = session.run(None, feed)[0]
     print(f"output shape {list(y.shape)}, mean {y.mean():.6g}, std {y.std():.6g}")
     if args.output:
-        save_atomic_bytes(_npy_bytes(y), args.output)
+        write_atomic(args.output, _npy_bytes(y))
         print(f"wrote {args.output}")
 
 

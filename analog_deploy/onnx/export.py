@@ -7,7 +7,6 @@ import contextlib
 import json
 import logging
 import os
-import tempfile
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,14 +18,19 @@ from torch import Tensor, nn
 from .. import __version__
 from ..config.serialization import config_to_json
 from ..exceptions import ModuleError
+from ..files import write_atomic
 from ..nn.model import analog_layers, drift_analog_weights, program_analog_weights
 from ..seeding import derive_seed
 from . import ops
 from .domain import DOMAIN, OPSET_VERSION
-from .layers import Clock, export_form
+from .layers import Clock, export_form, programmed_tensors
 from .runtime import with_seed
 
 METADATA_PREFIX = "analog_deploy."
+
+
+_WRAPPED = "model"
+"""The attribute of ``_TimeParametric`` holding the model: the prefix of its initializer names."""
 
 
 class _TimeParametric(nn.Module):
@@ -34,15 +38,27 @@ class _TimeParametric(nn.Module):
 
     def __init__(self, model: nn.Module, clock: Clock) -> None:
         super().__init__()
-        self.model = model
+        setattr(self, _WRAPPED, model)
         self.clock = clock
 
     def forward(self, x: Tensor, t_inference: Tensor) -> Tensor:
         self.clock.t = t_inference
         try:
-            return self.model(x)
+            return getattr(self, _WRAPPED)(x)
         finally:
             self.clock.t = None
+
+
+def programmed_initializers(model: nn.Module) -> dict[str, Tensor]:
+    """The initializers a time-parametric export of ``model`` would hold for its programmed
+    devices, by name, as its tiles are programmed now: overriding them in a session of the
+    exported file (``SessionOptions.add_initializer``) runs another chip without exporting
+    again. (torch.onnx names a buffer's initializer by its dotted path in the traced module.)"""
+    return {
+        f"{_WRAPPED}.{name}.{tensor_name}": tensor
+        for name, layer in analog_layers(model)
+        for tensor_name, tensor in programmed_tensors(layer).items()
+    }
 
 
 @contextlib.contextmanager
@@ -82,27 +98,9 @@ def _metadata(model: nn.Module, seed: int, t_inference: float | str | None) -> d
     }
 
 
-def save_atomic(model: onnx.ModelProto, path: Path) -> None:
-    """Write ``model`` to ``path`` atomically (see ``save_atomic_bytes``)."""
-    save_atomic_bytes(model.SerializeToString(), path)
-
-
-def save_atomic_bytes(data: bytes, path: str | os.PathLike[str]) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder: readers never see a
-    half-written file, and a failure leaves any previous file intact."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            file.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temporary, 0o666 & ~umask)  # mkstemp creates 0600
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+def save_atomic(model: onnx.ModelProto, path: str | os.PathLike[str]) -> None:
+    """Write ``model`` to ``path`` atomically (see ``files.write_atomic``)."""
+    write_atomic(path, model.SerializeToString())
 
 
 def export(

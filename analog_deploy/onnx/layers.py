@@ -140,6 +140,11 @@ def _layer_tensors(layer: AnalogModuleBase, clock: Clock | None) -> dict[str, Te
     return {name: torch.stack([group[i] for group in groups]) for i, name in enumerate(names)}
 
 
+def programmed_tensors(layer: AnalogModuleBase) -> dict[str, Tensor]:
+    """The programmed form's tensor inputs of ``layer`` (its devices as programmed now)."""
+    return _layer_tensors(layer, Clock())
+
+
 def _attributes(layer: AnalogModuleBase, seed: int, clock: Clock | None) -> dict[str, object]:
     in_splits, out_splits = _grid(layer._tile_groups[0], 0)
     attributes = {**periphery_attributes(layer.rpu_config.forward), "in_splits": in_splits, "out_splits": out_splits,
