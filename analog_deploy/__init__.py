@@ -1,6 +1,6 @@
 """analog-deploy: trained PyTorch models on simulated analog in-memory-computing hardware."""
 
-from .checkpoint import CheckpointError, load_checkpoint, load_factory, load_state_dict_file
+from .checkpoint import CheckpointError, load_analog_checkpoint, load_checkpoint, load_factory, load_state_dict_file
 from .config import (
     PRESETS,
     BoundManagementType,
@@ -18,6 +18,7 @@ from .config import (
     preset,
 )
 from .convert import convert_to_analog, convert_to_digital, default_mapping
+from .evaluation import SweepResult, evaluate, plot_sweep, top1_accuracy
 from .exceptions import ModuleError
 from .nn import (
     AnalogConv1d,
@@ -52,6 +53,7 @@ __all__ = [
     "NoiseManagementType",
     "PCMLikeNoiseModel",
     "PerColumnDriftCompensation",
+    "SweepResult",
     "WeightNoiseType",
     "analog_layers",
     "analog_mvm",
@@ -61,9 +63,13 @@ __all__ = [
     "convert_to_digital",
     "default_mapping",
     "drift_analog_weights",
+    "evaluate",
+    "load_analog_checkpoint",
     "load_checkpoint",
     "load_factory",
     "load_state_dict_file",
+    "plot_sweep",
     "preset",
     "program_analog_weights",
+    "top1_accuracy",
 ]
