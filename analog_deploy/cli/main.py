@@ -7,9 +7,19 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from . import export_command, run_command
+from . import (
+    convert_command,
+    demo_command,
+    evaluate_command,
+    export_command,
+    info_command,
+    presets_command,
+    run_command,
+)
 
-_SUBCOMMANDS = (export_command, run_command)
+_SUBCOMMANDS = (
+    demo_command, convert_command, evaluate_command, export_command, run_command, info_command, presets_command,
+)
 
 # What users get wrong (files, factories, configs, shapes): reported in one line.
 _USER_ERRORS = (OSError, ValueError, TypeError, KeyError, RuntimeError, ImportError)

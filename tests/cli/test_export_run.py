@@ -13,16 +13,8 @@ import analog_deploy as ad
 from analog_deploy import onnx as adx
 from analog_deploy.cli.main import main
 from tests.helpers import tiny_models
+from tests.helpers.tiny_models import MLP_FACTORY as FACTORY
 
-FACTORY = "tests.helpers.tiny_models:mlp"
-
-
-@pytest.fixture
-def digital_checkpoint(tmp_path):
-    torch.manual_seed(0)
-    path = tmp_path / "digital.pt"
-    torch.save(tiny_models.mlp().state_dict(), path)
-    return path
 
 
 @pytest.fixture

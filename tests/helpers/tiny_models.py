@@ -2,6 +2,9 @@
 
 from torch import nn
 
+MLP_FACTORY = "tests.helpers.tiny_models:mlp"
+"""``mlp`` as users name a factory on the command line."""
+
 
 def mlp() -> nn.Module:
     return nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
