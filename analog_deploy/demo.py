@@ -113,7 +113,7 @@ def run_demo(
         stem = Path(out) / f"sweep_{sweep.settings['backend']}"
         written += [sweep.save_json(stem.with_suffix(".json")), sweep.save_csv(stem.with_suffix(".csv"))]
     plot = plot_sweep(sweeps, Path(out) / "accuracy_vs_time.png",
-                      title="Digits CNN on PCM (pcm preset): accuracy versus time after programming")
+                      title="Digits CNN on PCM (pcm preset): accuracy after programming")
     written.append(plot)
     print(f"\n{len(data.y_test)} test digits, {repetitions} chips per time (mean +- std over chips):\n")
     print(compare_table(sweeps))
