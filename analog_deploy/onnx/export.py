@@ -8,7 +8,7 @@ import json
 import logging
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import onnx
@@ -112,6 +112,8 @@ def export(
     seed: int = 0,
     dynamic_batch: bool = True,
     time_parametric: bool = False,
+    input_names: Sequence[str] | None = None,
+    output_names: Sequence[str] | None = None,
 ) -> Path:
     """Export an analog model (in eval mode) to ONNX.
 
@@ -127,6 +129,9 @@ def export(
         time_parametric: export the programmed devices instead of drifted weights, with
             ``t_inference`` (seconds, a float32 scalar) as the model's second input: one file
             serves every time (programs the model first if needed; single-input models).
+        input_names: names of the graph inputs; default ``x`` (``x0``, ``x1``, ... for several),
+            then ``t_inference`` for a time-parametric export: stable names for C/C++ hosts.
+        output_names: names of the graph outputs; default ``y`` for the first.
 
     Returns:
         The written path. Its ``metadata_props`` hold the package version, the op domain, the
@@ -135,6 +140,7 @@ def export(
     if model.training:
         raise ModuleError("export needs the model in evaluation mode: call model.eval() first")
     inputs = example_input if isinstance(example_input, tuple) else (example_input,)
+    names = list(input_names or (["x"] if len(inputs) == 1 else [f"x{i}" for i in range(len(inputs))]))
     clock = Clock() if time_parametric else None
     traced: nn.Module = model
     if time_parametric:
@@ -145,7 +151,7 @@ def export(
             )
         if any(not tile.is_programmed for _, layer in analog_layers(model) for tile in layer.analog_tiles()):
             program_analog_weights(model)
-        traced, inputs = _TimeParametric(model, clock).eval(), (*inputs, torch.tensor(0.0))
+        traced, inputs, names = _TimeParametric(model, clock).eval(), (*inputs, torch.tensor(0.0)), [*names, "t_inference"]
     elif t_inference is not None:
         drift_analog_weights(model, t_inference)
     batch = {0: torch.export.Dim("batch")} if dynamic_batch else None
@@ -154,6 +160,8 @@ def export(
         program = torch.onnx.export(
             traced,
             inputs,
+            input_names=names,
+            output_names=list(output_names or ["y"]),
             dynamo=True,
             verbose=False,
             custom_translation_table=ops.translation_table(),

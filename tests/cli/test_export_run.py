@@ -31,7 +31,7 @@ def test_digital_checkpoint_exports_and_runs(digital_checkpoint, batch, tmp_path
     assert main(["run", str(model), "--input", str(batch), "--seed", "3", "-o", str(tmp_path / "y.npy")]) == 0
     assert "output shape [5, 3]" in capsys.readouterr().out
     session = adx.session(model, seed=3)
-    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), session.run(None, {"input": np.load(batch)})[0])
+    np.testing.assert_array_equal(np.load(tmp_path / "y.npy"), session.run(None, {"x": np.load(batch)})[0])
 
 
 def test_analog_checkpoint_keeps_its_chip(tmp_path, batch):
@@ -46,7 +46,7 @@ def test_analog_checkpoint_keeps_its_chip(tmp_path, batch):
     x = np.load(batch)
     with torch.no_grad():
         expected = analog(torch.from_numpy(x)).numpy()
-    output = adx.session(model).run(None, {"input": x})[0]
+    output = adx.session(model).run(None, {"x": x})[0]
     np.testing.assert_allclose(output, expected, rtol=1e-5, atol=1e-6)
 
 

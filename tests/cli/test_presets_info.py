@@ -197,7 +197,7 @@ def test_info_on_a_model_exported_at_a_time(onnx_files, capsys):
     assert main(["info", str(onnx_files["fixed"])]) == 0
     out = capsys.readouterr().out
     for line in ("exported by analog-deploy 0.1.0, op domain ai.analog_deploy:1", "t_inference: 3600 s (1 hour)",
-                 "seed: 5", "  input  float [batch, 1, 6, 6]", "  ai.analog_deploy: AnalogConv 1, AnalogMatMul 1",
+                 "seed: 5", "  x  float [batch, 1, 6, 6]", "  ai.analog_deploy: AnalogConv 1, AnalogMatMul 1",
                  "  ai.onnx: Relu 1, Reshape 1", "  0: pcm", "  3: pcm"):
         assert f"\n{line}\n" in out
     info = json_output(["info", str(onnx_files["fixed"])], capsys)
