@@ -18,7 +18,7 @@ from .config import (
     preset,
 )
 from .convert import convert_to_analog, convert_to_digital, default_mapping
-from .evaluation import SweepResult, evaluate, plot_sweep, top1_accuracy
+from .evaluation import SweepResult, compare_table, evaluate, plot_sweep, top1_accuracy
 from .exceptions import ModuleError
 from .nn import (
     AnalogConv1d,
@@ -57,6 +57,7 @@ __all__ = [
     "WeightNoiseType",
     "analog_layers",
     "analog_mvm",
+    "compare_table",
     "config_from_json",
     "config_to_json",
     "convert_to_analog",

@@ -16,8 +16,7 @@ from torch import Tensor, nn
 from . import datasets
 from .checkpoint import CheckpointError, load_checkpoint
 from .convert import convert_to_analog
-from .evaluation import DEFAULT_TIMES, SweepResult, evaluate, plot_sweep
-from .evaluation.result import compare_table
+from .evaluation import DEFAULT_TIMES, SweepResult, compare_table, evaluate, plot_sweep
 from .files import write_atomic
 
 CACHE_DIR = Path.home() / ".cache" / "analog-deploy" / "demo"
@@ -29,12 +28,10 @@ def small_cnn(image_size: int, classes: int = 10) -> nn.Module:
     99 % on digits and about 91 % on Fashion-MNIST, small enough to train in seconds to minutes
     on a CPU. BatchNorm and the digital biases make drift visible, as in real networks."""
     pooled = image_size // 2 if image_size <= 8 else image_size // 4
-    layers: list[nn.Module] = [
-        nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(),
-        nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2),
-    ]
+    layers: list[nn.Module] = [nn.Conv2d(1, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU()]
     if image_size > 8:
-        layers.append(nn.MaxPool2d(2))
+        layers.append(nn.MaxPool2d(2))  # larger images: the second convolution at half resolution
+    layers += [nn.Conv2d(16, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(2)]
     return nn.Sequential(
         *layers, nn.Flatten(), nn.Linear(32 * pooled * pooled, 64), nn.ReLU(), nn.Dropout(0.25), nn.Linear(64, classes)
     )
@@ -90,6 +87,7 @@ def run_demo(
     repetitions: int = 10,
     t_inference: Sequence[float] = DEFAULT_TIMES,
     seed: int = 0,
+    epochs: int = 30,
     cache_dir: Path = CACHE_DIR,
     progress: bool = True,
 ) -> dict[str, Any]:
@@ -100,7 +98,7 @@ def run_demo(
 
     start = time.perf_counter()
     data = datasets.digits()
-    model, checkpoint, reused = trained_digits_cnn(cache_dir, seed=seed)
+    model, checkpoint, reused = trained_digits_cnn(cache_dir, epochs=epochs, seed=seed)
     print(f"digits CNN: {'reused' if reused else 'trained and saved'} {checkpoint}")
     analog = convert_to_analog(model, "pcm", seed=seed).eval()
     test = (data.x_test, data.y_test)

@@ -1,10 +1,18 @@
-"""Shared fixtures: small models of every kind the converter must handle."""
+"""Shared fixtures: small models of every kind the converter must handle, and one trained digits
+CNN for the tests that need real accuracy."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
+
+from analog_deploy import datasets
+from analog_deploy.demo import trained_digits_cnn
+
+from tests.helpers.digits import EPOCHS as DIGITS_EPOCHS
 
 
 class ResidualCNN(nn.Module):
@@ -85,3 +93,22 @@ CONVOLUTION_CASES = [
     (3, dict(kernel_size=(1, 2, 3), padding="same", groups=2)),
 ]
 """(dimensions, ConvNd arguments besides 4 -> 8 channels): every argument of torch's convolutions."""
+
+
+@pytest.fixture(scope="session")
+def digits_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo model cache (``trained_digits_cnn``) holding the digits CNN trained once for
+    ``DIGITS_EPOCHS`` epochs: the demo and the examples reuse it instead of training 30."""
+    cache = tmp_path_factory.mktemp("digits_cache")
+    trained_digits_cnn(cache, epochs=DIGITS_EPOCHS, seed=0)
+    return cache
+
+
+@pytest.fixture(scope="session")
+def digits_model(digits_cache: Path) -> nn.Module:
+    return trained_digits_cnn(digits_cache, epochs=DIGITS_EPOCHS, seed=0)[0]
+
+
+@pytest.fixture(scope="session")
+def digits() -> datasets.Dataset:
+    return datasets.digits()

@@ -1,11 +1,12 @@
-"""Datasets: scikit-learn's digits split as the example always split them, IDX files and
-folders (the MNIST format) read exactly and rejected with a clear message when damaged, user
-factories, the dispatch of ``load``, and Fashion-MNIST from Debian's package when installed."""
+"""Datasets: scikit-learn's digits split as this project's results have always split them
+(pinned), IDX files and folders (the MNIST format) read exactly and rejected with a clear
+message when damaged, user factories, the dispatch of ``load``, and Fashion-MNIST from
+Debian's package when installed."""
 
 from __future__ import annotations
 
 import gzip
-import importlib.util
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,6 @@ from analog_deploy.datasets import (
     read_idx,
 )
 
-EXAMPLE = Path(__file__).parents[1] / "examples" / "digits_accuracy.py"
 TYPE_CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D, np.float64: 0x0E}
 
 
@@ -57,16 +57,45 @@ def test_digits_split_is_stratified() -> None:
     assert ((test - 0.3 * total).abs() <= 1).all()
 
 
-@pytest.mark.parametrize("test_size, split_seed", [(0.3, 0), (0.5, 3)])
-def test_digits_are_the_tensors_the_example_trains_on(test_size: float, split_seed: int) -> None:
-    spec = importlib.util.spec_from_file_location("digits_accuracy", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
+def _digest(data: Dataset) -> str:
+    """SHA-256 of both splits as bytes: pixels back on scikit-learn's 0..16 scale, labels as uint8."""
+    digest = hashlib.sha256()
+    for tensor in (data.x_train * 16, data.y_train, data.x_test * 16, data.y_test):
+        digest.update(tensor.round().to(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
+FIRST_TEST_DIGIT = [  # digits().x_test[0] * 16: a 1
+    [0, 0, 0, 0, 11, 14, 3, 0], [0, 0, 0, 2, 16, 16, 2, 0], [0, 0, 0, 11, 16, 14, 0, 0], [0, 0, 3, 16, 16, 15, 0, 0],
+    [0, 1, 13, 16, 16, 13, 0, 0], [0, 6, 16, 9, 15, 13, 0, 0], [0, 0, 0, 0, 12, 16, 1, 0], [0, 0, 0, 0, 9, 14, 1, 0],
+]
+
+
+@pytest.mark.parametrize(
+    "test_size, split_seed, sizes, first_test_labels, test_counts, digest",
+    [
+        (0.3, 0, (1257, 540), [1, 4, 5, 6, 9, 1, 2, 2, 2, 0], [54, 55, 53, 55, 54, 55, 54, 54, 52, 54],
+         "880520af894c56783806217f27376a2ebf51f0035053929a0efb5b8bd2085661"),
+        (0.5, 3, (898, 899), [6, 8, 1, 9, 4, 3, 3, 9, 1, 3], [89, 91, 88, 92, 91, 91, 91, 89, 87, 90],
+         "8e24fe9c20113c436ed2655022e4678014ba3c61f814d61431507388a42c168f"),
+    ],
+    ids=["default", "half-seed3"],
+)
+def test_digits_split_is_pinned(
+    test_size: float, split_seed: int, sizes: tuple[int, int], first_test_labels: list[int], test_counts: list[int],
+    digest: str,
+) -> None:
+    """The split every published result used (the first example's ``load_data``, which this
+    function replaced): pinned so that results stay comparable across versions."""
     data = digits(test_size, split_seed)
-    expected = example.load_data(test_size, split_seed)
-    for ours, theirs in zip((data.x_train, data.y_train, data.x_test, data.y_test), expected):
-        assert torch.equal(ours, theirs)
+    assert (len(data.y_train), len(data.y_test)) == sizes
+    assert data.y_test[:10].tolist() == first_test_labels
+    assert torch.bincount(data.y_test, minlength=10).tolist() == test_counts
+    assert _digest(data) == digest
+
+
+def test_first_test_digit_is_pinned() -> None:
+    assert (digits().x_test[0, 0] * 16).round().int().tolist() == FIRST_TEST_DIGIT
 
 
 # --- read_idx -------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ def add_parser(subcommands: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, default=Path("outputs/demo"), help="output folder (default outputs/demo)")
     parser.add_argument("--repetitions", type=int, default=10, help="chips per time (default 10)")
     parser.add_argument("--seed", type=int, default=0, help="seed of training and of the sweep (default 0)")
+    parser.add_argument("--epochs", type=int, default=30, help="training epochs of the CNN (default 30)")
     parser.add_argument("--cache-dir", type=Path, default=CACHE_DIR,
                         help=f"where the trained model is kept between runs (default {CACHE_DIR})")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bars")
@@ -30,7 +31,7 @@ def add_parser(subcommands: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    if args.repetitions < 1:
-        raise ValueError(f"--repetitions must be at least 1, got {args.repetitions}")
+    if args.repetitions < 1 or args.epochs < 1:
+        raise ValueError(f"--repetitions and --epochs must be at least 1, got {args.repetitions} and {args.epochs}")
     run_demo(args.out, repetitions=args.repetitions, t_inference=DEFAULT_TIMES, seed=args.seed,
-             cache_dir=args.cache_dir, progress=not args.no_progress)
+             epochs=args.epochs, cache_dir=args.cache_dir, progress=not args.no_progress)

@@ -44,6 +44,9 @@ def plot_sweep(
     baselines = {sweep.digital for sweep in sweeps if sweep.digital is not None}
     for baseline in sorted(baselines):
         axes.axhline(baseline, color="black", linestyle="--", linewidth=1.0, label=f"digital ({baseline:.2f})")
+    if baselines:  # keep the baseline off the frame
+        low, high = axes.get_ylim()
+        axes.set_ylim(low, max(high, max(baselines) + 0.05 * (high - low)))
     axes.set_xscale("log")
     axes.set_xticks([max(t, 0.1) for t in times], [format_seconds(t) for t in times])
     axes.minorticks_off()

@@ -9,25 +9,15 @@ import pytest
 import torch
 
 import analog_deploy as ad
-from analog_deploy import datasets
 from analog_deploy.cli.main import main
-from analog_deploy.demo import digits_cnn, train_classifier, trained_digits_cnn
+from analog_deploy.demo import trained_digits_cnn
+from tests.helpers.digits import EPOCHS as DIGITS_EPOCHS
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory):
-    """A cache holding a briefly trained demo model under the name the demo looks for."""
-    folder = tmp_path_factory.mktemp("cache")
-    data = datasets.digits()
-    torch.manual_seed(0)
-    model = train_classifier(digits_cnn(), data.x_train, data.y_train, epochs=5)
-    torch.save(model.state_dict(), folder / "digits_cnn_epochs30_seed0.pt")
-    return folder
-
-
-def test_demo_prints_the_table_and_writes_records_model_and_plot(cache, tmp_path, capsys):
+def test_demo_prints_the_table_and_writes_records_model_and_plot(digits_cache, tmp_path, capsys):
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--repetitions", "2", "--cache-dir", str(cache), "--no-progress"]) == 0
+    assert main(["demo", "--out", str(out), "--repetitions", "2", "--cache-dir", str(digits_cache), "--epochs",
+                 str(DIGITS_EPOCHS), "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "reused" in printed
     header = next(line for line in printed.splitlines() if line.startswith("t_inference"))
@@ -55,6 +45,7 @@ def test_the_model_is_trained_once_then_reused_and_a_damaged_cache_replaced(tmp_
     assert not reused and torch.load(path, weights_only=True)
 
 
-def test_demo_rejects_zero_repetitions(capsys):
-    assert main(["demo", "--repetitions", "0"]) == 1
-    assert "--repetitions must be at least 1" in capsys.readouterr().err
+@pytest.mark.parametrize("option", ["--repetitions", "--epochs"])
+def test_demo_rejects_zero_repetitions_or_epochs(option, capsys):
+    assert main(["demo", option, "0"]) == 1
+    assert "--repetitions and --epochs must be at least 1" in capsys.readouterr().err

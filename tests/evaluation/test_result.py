@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from analog_deploy.evaluation import SweepResult, plot_sweep
-from analog_deploy.evaluation.result import compare_table
+from analog_deploy.evaluation import SweepResult, compare_table, plot_sweep
 
 VALUES = [[98.0, 97.5, 99.0, 98.5], [90.0, 85.0, 88.0, 91.0]]
 

@@ -10,19 +10,15 @@ from scipy import stats
 
 import analog_deploy as ad
 from analog_deploy import onnx as adx
-from tests.examples.test_digits_example import load_example
 
 REPETITIONS = 6
 TIMES = {"1s": 1.0, "1h": 3600.0, "1day": 86400.0, "1month": 30 * 86400.0, "1year": 365 * 86400.0}
 
 
 @pytest.fixture(scope="module")
-def digits():
-    example = load_example()
-    x_train, y_train, x_test, y_test = example.load_data()
-    torch.manual_seed(0)
-    model = example.train(example.build_model(), x_train, y_train, epochs=15, batch_size=64, lr=3e-3, seed=0)
-    return model, x_test, y_test.numpy()
+def trained(digits_model, digits):
+    """(model, test images, test labels as numpy)."""
+    return digits_model, digits.x_test, digits.y_test.numpy()
 
 
 def _accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
@@ -37,8 +33,8 @@ def _same_mean(torch_values: list[float], onnx_values: list[float]) -> bool:
     return stats.ttest_ind(torch_values, onnx_values, equal_var=False).pvalue > 0.002
 
 
-def test_exported_at_one_day_matches_torch_accuracy(digits, tmp_path):
-    model, x, labels = digits
+def test_exported_at_one_day_matches_torch_accuracy(trained, tmp_path):
+    model, x, labels = trained
     torch_acc, onnx_acc = [], []
     for rep in range(REPETITIONS):  # each repetition: a chip of its own, drifted to one day
         analog = ad.convert_to_analog(model, "pcm", seed=rep).eval()
@@ -53,8 +49,8 @@ def test_exported_at_one_day_matches_torch_accuracy(digits, tmp_path):
     assert _same_mean(torch_acc, onnx_acc), (torch_acc, onnx_acc)
 
 
-def test_time_parametric_file_reproduces_the_accuracy_curve(digits, tmp_path):
-    model, x, labels = digits
+def test_time_parametric_file_reproduces_the_accuracy_curve(trained, tmp_path):
+    model, x, labels = trained
     analog = ad.convert_to_analog(model, "pcm", seed=0).eval()
     ad.program_analog_weights(analog, seed=1)  # one chip; repetitions draw drift, read and forward noise
     path = adx.export(analog, x[:2], tmp_path / "chip.onnx", time_parametric=True)
@@ -70,8 +66,8 @@ def test_time_parametric_file_reproduces_the_accuracy_curve(digits, tmp_path):
         assert _same_mean(torch_acc, onnx_acc), (label, torch_acc, onnx_acc)
 
 
-def test_time_parametric_drift_is_deterministic_per_time(digits, tmp_path):
-    model, x, _ = digits
+def test_time_parametric_drift_is_deterministic_per_time(trained, tmp_path):
+    model, x, _ = trained
     config = ad.preset("pcm")
     config.forward.out_noise = 0.0  # only the drift and read noise are random
     analog = ad.convert_to_analog(model, config, seed=0).eval()
