@@ -5,7 +5,6 @@ Debian's package when installed."""
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 from pathlib import Path
 
@@ -24,17 +23,7 @@ from analog_deploy.datasets import (
     load,
     read_idx,
 )
-
-TYPE_CODES = {np.uint8: 0x08, np.int8: 0x09, np.int16: 0x0B, np.int32: 0x0C, np.float32: 0x0D, np.float64: 0x0E}
-
-
-def write_idx(path: Path, array: np.ndarray) -> Path:
-    """Write ``array`` as an IDX file (gzipped if ``path`` ends in ``.gz``), as MNIST's authors did."""
-    header = bytes([0, 0, TYPE_CODES[array.dtype.type], array.ndim]) + np.array(array.shape, ">u4").tobytes()
-    data = header + array.astype(array.dtype.newbyteorder(">")).tobytes()
-    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
-    return path
-
+from tests.helpers.datasets import IDX_TYPE_CODES, write_idx
 
 # --- digits ---------------------------------------------------------------------------------------
 
@@ -102,7 +91,7 @@ def test_first_test_digit_is_pinned() -> None:
 
 
 @pytest.mark.parametrize("suffix", ["", ".gz"])
-@pytest.mark.parametrize("dtype", list(TYPE_CODES))
+@pytest.mark.parametrize("dtype", list(IDX_TYPE_CODES))
 def test_read_idx_round_trips_every_type(tmp_path: Path, dtype: type, suffix: str) -> None:
     array = (np.arange(-30, 30).reshape(3, 4, 5) * 3).astype(dtype)
     tensor = read_idx(write_idx(tmp_path / f"data{suffix}", array))
