@@ -9,9 +9,9 @@ files (``--data``); nothing is downloaded. The trained model is saved as a check
 the command line can evaluate again without training:
 
     analog-deploy evaluate outputs/fashion_mnist/fashion_cnn.pt --model analog_deploy.demo:fashion_cnn \\
-        --dataset /usr/share/datasets/fashion-mnist --normalize 0.2860,0.3530 --repetitions 5
+        --dataset /usr/share/datasets/fashion-mnist --normalize 0.2860,0.3530 --repetitions 10
 
-Run it (under four minutes on 2 cores, half training, half the sweep; --train-limit and
+Run it (under three minutes on 2 cores, half training, half the sweep; --train-limit and
 --test-limit make it faster):
 
     python examples/fashion_mnist.py
@@ -41,11 +41,11 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--data", type=Path, default=FASHION_MNIST_DIR, help="folder with the four IDX files")
     parser.add_argument("--out", type=Path, default=Path("outputs/fashion_mnist"), help="output folder")
-    parser.add_argument("--epochs", type=int, default=3, help="training epochs")
+    parser.add_argument("--epochs", type=int, default=5, help="training epochs")
     parser.add_argument("--batch-size", type=int, default=128, help="training minibatch size")
     parser.add_argument("--train-limit", type=int, metavar="N", help="train on the first N training images only")
     parser.add_argument("--test-limit", type=int, metavar="N", help="test on the first N test images only")
-    parser.add_argument("--repetitions", type=int, default=5, help="chips per time")
+    parser.add_argument("--repetitions", type=int, default=10, help="chips per time")
     parser.add_argument("--seed", type=int, default=0, help="seed of training and of the chips")
     args = parser.parse_args(argv)
     start = time.perf_counter()
