@@ -61,11 +61,10 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     # 1. One chip drifted to one day (export programs and drifts `analog` first): every read in
     #    torch and in onnxruntime draws new read-out noise from the same distributions.
     fixed = adx.export(analog, x[:1], args.out / "digits_cnn_1day.onnx", t_inference=DAY, seed=args.seed)
-    session = adx.session(fixed)
-    input_name = session.get_inputs()[0].name
+    session = adx.session(fixed)  # the graph's input is x, its output y
     with torch.no_grad():
         torch_reads = [ad.top1_accuracy(analog(x), y) for _ in range(args.reads)]
-    onnx_reads = [ad.top1_accuracy(torch.from_numpy(session.run(None, {input_name: x.numpy()})[0]), y)
+    onnx_reads = [ad.top1_accuracy(torch.from_numpy(session.run(None, {"x": x.numpy()})[0]), y)
                   for _ in range(args.reads)]
     print(f"\none chip one day after programming, {len(y)} test digits, top-1 accuracy (%) "
           f"over {args.reads} reads (mean +- std):")
