@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Union
 
@@ -25,7 +25,7 @@ from ..nn.model import analog_layers, drift_analog_weights, program_analog_weigh
 from ..seeding import derive_seed
 from .result import SweepResult
 
-Batches = Sequence[tuple[Tensor, Tensor]]
+Batches = Iterable[tuple[Tensor, Tensor]]
 Data = Union[tuple[Any, Any], Iterable[tuple[Any, Any]]]
 Metric = Callable[[Tensor, Tensor], float]
 
@@ -40,23 +40,35 @@ def top1_accuracy(outputs: Tensor, targets: Tensor) -> float:
     return 100.0 * (outputs.argmax(dim=1) == targets).double().mean().item()
 
 
-def batches(data: Data, batch_size: int = 256) -> Batches:
-    """``data`` as a list of ``(inputs, targets)`` tensor batches: a pair of tensors or arrays is
-    cut into batches; an iterable of pairs (a DataLoader, a generator) is read once, since
-    every (time, chip) reads the data again."""
+class _Batches:
+    """A re-iterable view of a dataset as ``(inputs, targets)`` tensor batches, read lazily on
+    every pass (a DataLoader over a large validation set is never held in memory whole)."""
+
+    def __init__(self, source: Iterable[Any]) -> None:
+        self.source = source
+
+    def __iter__(self) -> Iterator[tuple[Tensor, Tensor]]:
+        empty = True
+        for item in self.source:
+            if not (isinstance(item, (tuple, list)) and len(item) >= 2):
+                raise ValueError("each batch of the dataset must be an (inputs, targets) pair")
+            empty = False
+            yield torch.as_tensor(item[0]).float(), torch.as_tensor(item[1])
+        if empty:
+            raise ValueError("the dataset is empty")
+
+
+def batches(data: Data, batch_size: int = 256) -> Iterable[tuple[Tensor, Tensor]]:
+    """``data`` as a re-iterable of ``(inputs, targets)`` tensor batches: a pair of tensors or
+    arrays is cut into batches (views, no copy); a re-iterable (a DataLoader, a list) is read
+    again on every pass; a one-shot iterator (a generator) is read once and kept, since every
+    (time, chip) reads the data again."""
     if isinstance(data, tuple) and len(data) == 2 and not isinstance(data[0], tuple):
         x, y = (torch.as_tensor(v) for v in data)
         if len(x) != len(y):
             raise ValueError(f"the dataset has {len(x)} inputs but {len(y)} targets")
-        return list(zip(x.float().split(batch_size), y.split(batch_size)))
-    result = []
-    for item in data:
-        if not (isinstance(item, (tuple, list)) and len(item) >= 2):
-            raise ValueError("each batch of the dataset must be an (inputs, targets) pair")
-        result.append((torch.as_tensor(item[0]).float(), torch.as_tensor(item[1])))
-    if not result:
-        raise ValueError("the dataset is empty")
-    return result
+        return _Batches(list(zip(x.split(batch_size), y.split(batch_size))))
+    return _Batches(list(data) if iter(data) is data else data)
 
 
 class _TorchChips:
@@ -193,6 +205,7 @@ def evaluate(
         raise ValueError(f"repetitions must be at least 1, got {repetitions}")
     times = _check_times(t_inference)
     data = batches(data, batch_size)
+    first = next(iter(data))[0]
     targets = torch.cat([y for _, y in data])
     if not isinstance(model, nn.Module):
         if backend != "onnxruntime":
@@ -204,9 +217,9 @@ def evaluate(
         try:
             baseline = _digital_value(digital, data, metric)
         except RuntimeError as error:
-            raise ValueError(f"the model cannot take the dataset's inputs (shape {list(data[0][0].shape)}): "
+            raise ValueError(f"the model cannot take the dataset's inputs (shape {list(first.shape)}): "
                              f"{str(error).splitlines()[0]}") from None
-    chips = _TorchChips(model) if backend == "torch" else _OnnxChips(model, data[0][0], threads)
+    chips = _TorchChips(model) if backend == "torch" else _OnnxChips(model, first, threads)
     values = [[0.0] * repetitions for _ in times]
     with tqdm(total=repetitions * len(times), desc=label or chips.label, unit="read", disable=not progress,
               leave=False) as bar:

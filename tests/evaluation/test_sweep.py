@@ -71,9 +71,28 @@ def test_batches_rejects_mismatched_and_empty_data():
     with pytest.raises(ValueError, match="5 inputs but 4 targets"):
         batches((torch.zeros(5, 2), torch.zeros(4)))
     with pytest.raises(ValueError, match="empty"):
-        batches([])
+        list(batches([]))
     with pytest.raises(ValueError, match=r"\(inputs, targets\) pair"):
-        batches([torch.zeros(3)])
+        list(batches([torch.zeros(3)]))
+
+
+class _CountingLoader:
+    """A re-iterable dataset that counts how often it is read."""
+
+    def __init__(self, x, y):
+        self.x, self.y, self.passes = x, y, 0
+
+    def __iter__(self):
+        self.passes += 1
+        return iter(zip(self.x.split(100), self.y.split(100)))
+
+
+def test_a_reiterable_dataset_is_read_again_not_held(digits_model, digits):
+    loader = _CountingLoader(digits.x_test, digits.y_test)
+    data = batches(loader)
+    assert data.source is loader  # not copied into a list
+    ad.evaluate(_analog(digits_model), loader, TIMES, 2, progress=False)
+    assert loader.passes >= 2 * len(TIMES)
 
 
 @pytest.mark.parametrize(
