@@ -121,6 +121,12 @@ class _OnnxChips:
             raise ValueError(f"{source} was exported at a fixed time: evaluate needs a time-parametric export "
                              "(analog_deploy.onnx.export(..., time_parametric=True) or `analog-deploy export --time-parametric`)")
         self.input = names[0]
+        expected = self.session.get_inputs()[0].shape[1:]
+        fits = len(expected) == example.dim() - 1 and all(
+            not isinstance(size, int) or size == actual for size, actual in zip(expected, example.shape[1:]))
+        if not fits:
+            raise ValueError(f"the model cannot take the dataset's inputs: it expects [batch, "
+                             f"{', '.join(map(str, expected))}], the dataset has {list(example.shape)}")
         self.overrides: list[Any] = []
 
     def program(self, seed: int) -> None:

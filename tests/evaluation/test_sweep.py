@@ -162,6 +162,13 @@ def test_a_time_parametric_file_is_one_chip_read_with_fresh_noise(digits_model, 
     assert baseline.digital is not None
 
 
+def test_a_file_and_inputs_of_the_wrong_shape_are_reported(digits_model, digits, tmp_path):
+    path = adx.export(_analog(digits_model), digits.x_test[:1], tmp_path / "chip.onnx", time_parametric=True)
+    with pytest.raises(ValueError, match=r"expects \[batch, 1, 8, 8\], the dataset has \[4, 1, 28, 28\]"):
+        ad.evaluate(path, (torch.zeros(4, 1, 28, 28), torch.zeros(4, dtype=torch.long)), backend="onnxruntime",
+                    progress=False)
+
+
 def test_files_go_with_the_onnxruntime_backend_only_and_must_be_time_parametric(digits_model, digits, tmp_path):
     data = (digits.x_test[:10], digits.y_test[:10])
     with pytest.raises(ValueError, match="evaluated with backend='onnxruntime'"):
