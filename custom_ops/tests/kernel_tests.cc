@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "fastmath.h"
 #include "random.h"
@@ -113,6 +114,22 @@ void test_normal_block_formula() {
   check(max_error < 3e-6, "normal_block follows its Box-Muller formula");
 }
 
+// normal_blocks gives normal_block's numbers, block by block, for every batch size.
+void test_normal_blocks_equal_normal_block() {
+  const analog::ArsKeys keys(7);
+  bool equal = true;
+  for (int count = 1; count <= analog::kMaxBatchBlocks; ++count) {
+    float batched[analog::kMaxBatchBlocks * analog::kBlockNormals];
+    analog::normal_blocks(keys, 1000, 5, count, batched);
+    for (int b = 0; b < count; ++b) {
+      float single[analog::kBlockNormals];
+      analog::normal_block(keys, (1000 + b) * analog::kBlockCounters, 5, single);
+      equal = equal && std::memcmp(single, batched + b * analog::kBlockNormals, sizeof(single)) == 0;
+    }
+  }
+  check(equal, "normal_blocks equals normal_block block by block");
+}
+
 }  // namespace
 
 int main() {
@@ -120,6 +137,7 @@ int main() {
   test_aesni_equals_portable();
   test_float_approximations();
   test_normal_block_formula();
+  test_normal_blocks_equal_normal_block();
   std::printf("%d failed\n", failures);
   return failures == 0 ? 0 : 1;
 }

@@ -266,10 +266,8 @@ AD_MULTIVERSION void output_rows(const OutputJob& job, int64_t begin, int64_t en
       const int64_t count = cols - start < kChunk ? cols - start : kChunk;
       float z[kChunk];
       if (noisy) {
-        for (int64_t b = 0; b * kBlockNormals < count; ++b) {
-          const int64_t block = r * blocks + start / kBlockNormals + b;
-          normal_block(job.keys, static_cast<uint64_t>(block) * kBlockCounters, job.stream, z + b * kBlockNormals);
-        }
+        const auto block = static_cast<uint64_t>(r * blocks + start / kBlockNormals);
+        normal_blocks(job.keys, block, job.stream, static_cast<int>((count + kBlockNormals - 1) / kBlockNormals), z);
       }
       const FusedPass pass{row + start, count, job.step, noisy ? z : nullptr, std_dev, adc, p.inverse_step,
                            p.level_bound, p.step, p.out_bound, rs, job.gain ? job.gain + start : nullptr,
@@ -301,13 +299,14 @@ int64_t output_stage(float* y, int64_t rows, int64_t cols, int64_t ld_y, float s
 
 namespace {
 
-AD_MULTIVERSION void normal_blocks(float* out, int64_t n, const ArsKeys& keys, uint64_t stream, int64_t begin,
-                                   int64_t end) {
-  for (int64_t b = begin; b < end; ++b) {
-    float z[kBlockNormals];
-    normal_block(keys, static_cast<uint64_t>(b) * kBlockCounters, stream, z);
-    const int64_t count = n - b * kBlockNormals < kBlockNormals ? n - b * kBlockNormals : kBlockNormals;
-    for (int64_t k = 0; k < count; ++k) out[b * kBlockNormals + k] = z[k];
+AD_MULTIVERSION void fill_blocks(float* out, int64_t n, const ArsKeys& keys, uint64_t stream, int64_t begin,
+                                 int64_t end) {
+  for (int64_t b = begin; b < end; b += kMaxBatchBlocks) {
+    float z[kMaxBatchBlocks * kBlockNormals];
+    const int count = static_cast<int>(end - b < kMaxBatchBlocks ? end - b : kMaxBatchBlocks);
+    normal_blocks(keys, static_cast<uint64_t>(b), stream, count, z);
+    const int64_t values = n - b * kBlockNormals < count * kBlockNormals ? n - b * kBlockNormals : count * kBlockNormals;
+    for (int64_t k = 0; k < values; ++k) out[b * kBlockNormals + k] = z[k];
   }
 }
 
@@ -316,7 +315,7 @@ AD_MULTIVERSION void normal_blocks(float* out, int64_t n, const ArsKeys& keys, u
 void fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, const ParallelFor& parallel) {
   const ArsKeys keys(key);
   parallel.run((n + kBlockNormals - 1) / kBlockNormals, kBlockNormals,
-               [&](int64_t begin, int64_t end) { normal_blocks(out, n, keys, stream, begin, end); });
+               [&](int64_t begin, int64_t end) { fill_blocks(out, n, keys, stream, begin, end); });
 }
 
 }  // namespace analog
