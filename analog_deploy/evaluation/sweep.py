@@ -101,6 +101,8 @@ class _OnnxChips:
     label = "onnxruntime analog"
 
     def __init__(self, source: nn.Module | str | os.PathLike[str], example: Tensor, threads: int | None) -> None:
+        import onnx
+
         from .. import onnx as analog_onnx  # torch.onnx loads slowly: only for this backend
 
         self.threads = threads
@@ -115,6 +117,7 @@ class _OnnxChips:
             if not path.is_file():
                 raise FileNotFoundError(f"no ONNX model at {path}")
             self.proto = path.read_bytes()
+        self.graph = onnx.load_from_string(self.proto)
         self.session = analog_onnx.session(self.proto, threads=threads)
         names = [value.name for value in self.session.get_inputs()]
         if "t_inference" not in names:
@@ -139,7 +142,7 @@ class _OnnxChips:
         self.overrides = []
         if self.model is not None:
             program_analog_weights(self.model, seed=seed)
-            for name, tensor in programmed_initializers(self.model).items():
+            for name, tensor in programmed_initializers(self.model, self.graph).items():
                 value = ort.OrtValue.ortvalue_from_numpy(np.ascontiguousarray(tensor.numpy()))
                 self.overrides.append(value)  # onnxruntime keeps a pointer: the value must outlive the session
                 options.add_initializer(name, value)

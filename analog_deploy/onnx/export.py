@@ -49,16 +49,30 @@ class _TimeParametric(nn.Module):
             self.clock.t = None
 
 
-def programmed_initializers(model: nn.Module) -> dict[str, Tensor]:
-    """The initializers a time-parametric export of ``model`` would hold for its programmed
-    devices, by name, as its tiles are programmed now: overriding them in a session of the
-    exported file (``SessionOptions.add_initializer``) runs another chip without exporting
-    again. (torch.onnx names a buffer's initializer by its dotted path in the traced module.)"""
-    return {
-        f"{_WRAPPED}.{name}.{tensor_name}": tensor
-        for name, layer in analog_layers(model)
-        for tensor_name, tensor in programmed_tensors(layer).items()
-    }
+def programmed_initializers(model: nn.Module, proto: onnx.ModelProto) -> dict[str, Tensor]:
+    """The initializers of ``proto``, a time-parametric export of ``model``, for the devices of
+    ``model``'s tiles as programmed now, by name: overriding them in a session of the file
+    (``SessionOptions.add_initializer``) runs another chip without exporting again.
+
+    Each programmed node's inputs are matched to its layer's tensors in order; the layer is
+    read from its ``g_plus`` initializer, which torch.onnx names by the buffer's dotted path
+    (random conductances are never merged with another layer's). The exporter merges equal
+    initializers (the conductance scales of layers mapped alike, say): a merged one must stay
+    equal for every chip, else ValueError.
+    """
+    layers = dict(analog_layers(model))
+    values: dict[str, Tensor] = {}
+    for node in proto.graph.node:
+        if node.domain != DOMAIN or not node.op_type.startswith("Programmed"):
+            continue
+        layer = layers.get(node.input[2].removeprefix(f"{_WRAPPED}.").rpartition(".")[0])
+        if layer is None:
+            raise ValueError(f"node {node.name} of the export does not name its layer ({node.input[2]})")
+        for name, tensor in zip(node.input[2:], programmed_tensors(layer).values()):
+            if name in values and not torch.equal(values[name], tensor):
+                raise ValueError(f"the export shares initializer {name} between layers whose chips differ")
+            values[name] = tensor
+    return values
 
 
 @contextlib.contextmanager

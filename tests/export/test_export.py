@@ -13,7 +13,7 @@ from torch import nn
 import analog_deploy as ad
 from analog_deploy import onnx as adx
 from analog_deploy.onnx import schemas
-from analog_deploy.onnx.export import save_atomic
+from analog_deploy.onnx.export import programmed_initializers, save_atomic
 from tests.conftest import MODEL_INPUTS
 from tests.helpers.onnx_runs import noise_free, run
 
@@ -124,3 +124,25 @@ def test_layers_without_an_export_form_are_named(tmp_path):
     model = nn.Sequential(Custom(4, 2)).eval()
     path = adx.export(model, torch.randn(2, 4), tmp_path / "sub.onnx")  # subclasses use their base's form
     assert [node.op_type for node in onnx.load(path).graph.node if node.domain == adx.DOMAIN] == ["AnalogMatMul"]
+
+
+def test_programmed_initializers_name_every_layers_devices_and_allow_merged_constants(digits_model, tmp_path):
+    analog = ad.convert_to_analog(digits_model, "pcm", seed=0).eval()
+    model = onnx.load(adx.export(analog, torch.zeros(1, 1, 8, 8), tmp_path / "t.onnx", time_parametric=True))
+    values = programmed_initializers(analog, model)
+    initializers = {tensor.name: tensor for tensor in model.graph.initializer}
+    layers = [name for name, _ in ad.analog_layers(analog)]
+    assert {f"model.{name}.g_plus" for name in layers} <= values.keys() <= initializers.keys()
+    for name, tensor in values.items():  # as exported: the chip the file holds
+        assert torch.equal(tensor, torch.from_numpy(onnx.numpy_helper.to_array(initializers[name]).copy())), name
+    ad.program_analog_weights(analog, seed=1)  # another chip: other devices, the same (merged) scales
+    assert not torch.equal(programmed_initializers(analog, model)["model.0.g_plus"], values["model.0.g_plus"])
+
+
+def test_programmed_initializers_refuse_devices_merged_across_layers(digits_model, tmp_path):
+    analog = ad.convert_to_analog(digits_model, "pcm", seed=0).eval()
+    model = onnx.load(adx.export(analog, torch.zeros(1, 1, 8, 8), tmp_path / "t.onnx", time_parametric=True))
+    nodes = [node for node in model.graph.node if node.domain == adx.DOMAIN]
+    nodes[3].input[3] = nodes[2].input[3]  # as if the exporter had merged two layers' g_minus
+    with pytest.raises(ValueError, match="shares initializer model.8.g_minus between layers"):
+        programmed_initializers(analog, model)
