@@ -108,8 +108,7 @@ def run_demo(
     onnx_path = analog_onnx.export(analog, data.x_test[:1], Path(out) / "digits_cnn_pcm.onnx", time_parametric=True)
     written = [onnx_path]
     for sweep in sweeps:
-        stem = Path(out) / f"sweep_{sweep.settings['backend']}"
-        written += [sweep.save_json(stem.with_suffix(".json")), sweep.save_csv(stem.with_suffix(".csv"))]
+        written += sweep.save(Path(out) / f"sweep_{sweep.settings['backend']}")
     plot = plot_sweep(sweeps, Path(out) / "accuracy_vs_time.png",
                       title="Digits CNN on PCM (pcm preset): accuracy after programming")
     written.append(plot)

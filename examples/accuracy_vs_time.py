@@ -61,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     print(ad.compare_table(sweeps))
     written = []
     for sweep in sweeps:
-        written += [sweep.save_json(args.out / f"{sweep.label}.json"), sweep.save_csv(args.out / f"{sweep.label}.csv")]
+        written += sweep.save(args.out / sweep.label)
     written.append(ad.plot_sweep(sweeps, args.out / "accuracy_vs_time.png",
                                  title="Digits CNN on PCM: accuracy versus time after programming"))
     print(f"\nwrote {', '.join(str(path) for path in written)}")

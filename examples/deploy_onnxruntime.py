@@ -83,8 +83,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     sweep = ad.evaluate(timed, (x, y), repetitions=args.repetitions, backend="onnxruntime", seed=args.seed,
                         digital=model, label="onnxruntime, one chip")
     print(f"\nthe file swept with ad.evaluate(path, data, backend='onnxruntime'):\n{sweep.table()}")
-    written = [fixed, timed, sweep.save_json(args.out / "sweep_onnxruntime.json"),
-               sweep.save_csv(args.out / "sweep_onnxruntime.csv"),
+    written = [fixed, timed, *sweep.save(args.out / "sweep_onnxruntime"),
                ad.plot_sweep(sweep, args.out / "accuracy_vs_time.png",
                              title="Digits CNN on PCM in onnxruntime (one chip)")]
     print(f"\nwrote {', '.join(str(path) for path in written)}")

@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
     sweep = ad.evaluate(analog, (x_test, y_test), repetitions=args.repetitions, seed=args.seed, label="pcm")
     print(f"\naccuracy versus time after programming, swept in {time.perf_counter() - trained:.0f} s:\n")
     print(sweep.table())
-    written = [checkpoint, sweep.save_json(args.out / "sweep.json"), sweep.save_csv(args.out / "sweep.csv"),
+    written = [checkpoint, *sweep.save(args.out / "sweep"),
                ad.plot_sweep(sweep, args.out / "accuracy_vs_time.png",
                              title="Fashion-MNIST CNN on PCM (pcm preset): accuracy versus time")]
     print(f"\nwrote {', '.join(str(path) for path in written)}")

@@ -78,8 +78,7 @@ def run(args: argparse.Namespace) -> None:
         batch_size=args.batch_size, threads=args.threads, progress=not args.no_progress,
     )
     result.settings.update(model=str(args.checkpoint), dataset=args.dataset, normalize=args.normalize)
-    stem = args.out / f"sweep_{backend}"
-    files = [result.save_json(stem.with_suffix(".json")), result.save_csv(stem.with_suffix(".csv")),
+    files = [*result.save(args.out / f"sweep_{backend}"),
              plot_sweep(result, args.out / "accuracy_vs_time.png", title=f"{data.name}: {result.metric} versus time")]
     print(result.table())
     print(f"wrote {', '.join(str(path) for path in files)}")

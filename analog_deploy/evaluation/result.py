@@ -114,6 +114,11 @@ class SweepResult:
     def load_json(cls, path: str | os.PathLike[str]) -> SweepResult:
         return cls.from_dict(json.loads(Path(path).read_text()))
 
+    def save(self, stem: str | os.PathLike[str]) -> list[Path]:
+        """Both records: ``<stem>.json`` (the whole result) and ``<stem>.csv`` (the values)."""
+        stem = Path(stem)
+        return [self.save_json(stem.with_name(stem.name + ".json")), self.save_csv(stem.with_name(stem.name + ".csv"))]
+
     def save_csv(self, path: str | os.PathLike[str]) -> Path:
         """One line per (time, repetition), the long format spreadsheets and pandas read."""
         buffer = io.StringIO()
