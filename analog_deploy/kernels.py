@@ -26,7 +26,7 @@ from .config.enums import NoiseManagementType, WeightNoiseType
 from .config.noise import PCMLikeNoiseModel
 
 LIBRARY_NAME = "libanalog_deploy_ops.so"
-ABI_VERSION = 6
+ABI_VERSION = 7
 
 _enabled = True
 
@@ -41,7 +41,7 @@ _SIGNATURES = {
     "ad_fill_normal": [_P, _I64, _U64, _U64, _INT],
     "ad_input_stage": [_P, _I64, _I64, _I64, _D, _D, _INT, _P, _P, _P, _INT],
     "ad_gather_input_stage": [_P, _P, _I64, _P, _I64, _D, _D, _INT, _P, _P, _P, _INT],
-    "ad_output_stage": [_P, _I64, _I64, _F, _P, _I64, _D, _D, _D, _D, _U64, _U64, _P, _P, _P, _I64, _P, _INT],
+    "ad_output_stage": [_P, _I64, _I64, _F, _P, _I64, _D, _D, _D, _D, _U64, _U64, _P, _P, _P, _I64, _P, _P, _P, _INT],
     "ad_pcm_program": [_P, _I64, _F, _F, _P, _INT, _F, _F, _U64, _P, _P, _P, _P, _P, _INT],
     "ad_pcm_drift": [_P, _P, _P, _P, _I64, _F, _D, _F, _F, _F, _F, _U64, _P, _INT],
 }
@@ -226,18 +226,20 @@ def output_stage(
     row_scale: Tensor | None = None,
     col_scale: Tensor | None = None,
     alpha: Tensor | None = None,
+    addend: Tensor | None = None,
+    bias: Tensor | None = None,
 ) -> tuple[Tensor, int]:
     """Output noise (ARS ``(key, stream)``) and ADC in place on the contiguous ``y``, then (with
     ``row_scale``, ``col_scale`` and ``alpha``, one value or one per column)
-    ``y * row_scale[:, None] * (col_scale * alpha)``; returns which rows saturated and how
-    many."""
+    ``y * row_scale[:, None] * (col_scale * alpha)``, then ``addend + y`` (the earlier tiles'
+    sum, contiguous like ``y``) and ``+ bias``; returns which rows saturated and how many."""
     rows, cols = y.shape
     saturated = torch.empty(rows, dtype=torch.bool)
     w_noise = io.w_noise if io.w_noise_type != WeightNoiseType.NONE else 0.0
     count = _library().ad_output_stage(
         y.data_ptr(), rows, cols, step, levels.data_ptr(), levels.shape[1], io.out_noise, w_noise,
         io.out_bound, io.out_res, key, stream, _ptr(row_scale), _ptr(col_scale), _ptr(alpha),
-        0 if alpha is None else alpha.numel(), saturated.data_ptr(), _threads(),
+        0 if alpha is None else alpha.numel(), _ptr(addend), _ptr(bias), saturated.data_ptr(), _threads(),
     )
     return saturated, count
 

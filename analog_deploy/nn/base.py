@@ -162,17 +162,9 @@ class AnalogModuleBase(nn.Module):
         return self.weight.reshape(self.weight.shape[0], -1)
 
     def analog_mvm(self, x: Tensor | kernels.GatheredVectors, group: int = 0) -> Tensor:
-        """``x @ weight_matrix.T`` for one group's rows, through that group's tiles."""
-        return tiled_mvm(self._tile_groups[group], x, self.weight_matrix(), not self.training)
-
-    def add_bias(self, y: Tensor) -> Tensor:
-        """The digital bias added to ``[rows, out]`` outputs (in place when autograd records
-        nothing, as in inference)."""
-        if self.bias is None:
-            return y
-        if torch.is_grad_enabled() and (y.requires_grad or self.bias.requires_grad):
-            return y + self.bias
-        return y.add_(self.bias)
+        """``x @ weight_matrix.T + bias`` for one group's rows, through that group's tiles (the
+        tiles' digital periphery adds the bias)."""
+        return tiled_mvm(self._tile_groups[group], x, self.weight_matrix(), not self.training, self.bias)
 
     def _assemble(self, blocks: Iterator[tuple[AnalogTile, Tensor]]) -> Tensor:
         matrix = torch.empty_like(self.weight_matrix().detach())

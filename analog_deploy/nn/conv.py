@@ -154,7 +154,6 @@ class AnalogConvNd(AnalogModuleBase):
             y = self.analog_mvm(vectors[0])
         else:
             y = torch.cat([self.analog_mvm(group_vectors, g) for g, group_vectors in enumerate(vectors)], dim=1)
-        y = self.add_bias(y)
         return y.reshape(x.shape[0], *out_shape, self.out_channels).movedim(-1, 1)
 
     def extra_repr(self) -> str:

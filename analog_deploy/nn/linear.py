@@ -74,8 +74,8 @@ class AnalogLinear(AnalogModuleBase):
                 f"{tuple(x.shape)}"
             )
         if x.dim() == 2:  # the common case, without the reshapes (each costs a few microseconds)
-            return self.add_bias(self.analog_mvm(x))
-        y = self.add_bias(self.analog_mvm(x.reshape(-1, self.in_features)))
+            return self.analog_mvm(x)
+        y = self.analog_mvm(x.reshape(-1, self.in_features))
         return y.reshape(*x.shape[:-1], self.out_features)
 
     def weight_matrix(self) -> Tensor:

@@ -37,24 +37,25 @@ def _columns(x: Tensor | GatheredVectors, start: int, stop: int) -> Tensor | Gat
 
 
 def tiled_mvm(
-    tiles: Sequence[AnalogTile], x: Tensor | GatheredVectors, weight: Tensor, use_programmed: bool
+    tiles: Sequence[AnalogTile],
+    x: Tensor | GatheredVectors,
+    weight: Tensor,
+    use_programmed: bool,
+    bias: Tensor | None = None,
 ) -> Tensor:
-    """``x @ weight.T`` over a grid of tiles: every tile runs its own analog MVM on its slice of
-    the input vectors; the digital periphery sums tiles that share outputs. (Tiles are run
-    through ``forward`` directly: module hooks on tiles are not supported, and ``__call__``
-    would cost more than a small tile's element-wise work.)"""
-    if len(tiles) == 1:
-        return tiles[0].forward(x, weight, use_programmed)
+    """``x @ weight.T + bias`` over a grid of tiles: every tile runs its own analog MVM on its
+    slice of the input vectors; the digital periphery sums tiles that share outputs in tile
+    order and adds the bias last, ``((y_0 + y_1) + ...) + bias``, each tile adding its output
+    to the sum so far (fused into its output stage on the kernel path). (Tiles are run through
+    ``forward`` directly: module hooks on tiles are not supported, and ``__call__`` would cost
+    more than a small tile's element-wise work.)"""
+    last = {tile.out_range: tile for tile in tiles}  # the last tile of each output range
     rows: dict[tuple[int, int], Tensor] = {}
     for tile in tiles:
-        part = tile.forward(_columns(x, *tile.in_range), weight, use_programmed)
-        previous = rows.get(tile.out_range)
-        if previous is None:
-            rows[tile.out_range] = part
-        elif previous.requires_grad or part.requires_grad:
-            rows[tile.out_range] = previous + part
-        else:
-            previous.add_(part)  # inference: accumulate in place
+        start, stop = tile.out_range
+        tile_bias = bias[start:stop] if bias is not None and last[tile.out_range] is tile else None
+        part = _columns(x, *tile.in_range)
+        rows[tile.out_range] = tile.forward(part, weight, use_programmed, rows.get(tile.out_range), tile_bias)
     if len(rows) == 1:
         return rows.popitem()[1]
     return torch.cat([rows[key] for key in sorted(rows)], dim=1)

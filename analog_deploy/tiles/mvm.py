@@ -104,6 +104,17 @@ def _bound_management_rows(saturated: Tensor, factor: Tensor, io: IOParameters) 
     return (saturated & (factor <= bound_management_limit(io))).nonzero()[:, 0]
 
 
+def _digital_sums(y: Tensor, addend: Tensor | None, bias: Tensor | None) -> Tensor:
+    """The digital periphery's float adds after a tile's product: ``(addend + y) + bias`` (in
+    place on the fresh ``y`` when autograd records nothing)."""
+    tracked = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (y, addend, bias))
+    if addend is not None:
+        y = addend + y if tracked else y.add_(addend)
+    if bias is not None:
+        y = y + bias if tracked else y.add_(bias)
+    return y
+
+
 def analog_mvm(
     x: Tensor | kernels.GatheredVectors,
     weight: Tensor,
@@ -112,6 +123,8 @@ def analog_mvm(
     out_scale: Tensor | None = None,
     noise: kernels.NoiseStream | None = None,
     compensation: Tensor | None = None,
+    addend: Tensor | None = None,
+    bias: Tensor | None = None,
 ) -> Tensor:
     """Noisy analog product ``x @ weight.T`` of one tile.
 
@@ -125,21 +138,27 @@ def analog_mvm(
             ``generator``.
         compensation: drift-compensation gain (``[1]`` or ``[out]``), applied with
             ``out_scale`` as the digital gain ``out_scale * compensation``; None means 1.
+        addend: ``[N, out]`` outputs of the tiles before this one that share its outputs,
+            added in the digital periphery (fused into the output stage on the kernel path).
+        bias: ``[out]`` digital bias, added last.
 
     Returns:
         ``[N, out]``: the noise-management and bound-management scales undone, times the
-        digital gain.
+        digital gain, then ``addend + y + bias`` in that order.
     """
-    if not io.is_perfect and kernels.applicable(x, weight):
+    if not io.is_perfect and kernels.applicable(x, weight, *([] if addend is None else [addend])):
         out_scale = weight.new_ones(weight.shape[0]) if out_scale is None else out_scale
         compensation = weight.new_ones(1) if compensation is None else compensation
-        return _analog_mvm_kernels(x, weight, io, noise or kernels.NoiseStream(generator), out_scale, compensation)
+        noise = noise or kernels.NoiseStream(generator)
+        fuse_bias = bias is None or kernels.applicable(bias)  # not when the bias is being trained
+        y = _analog_mvm_kernels(x, weight, io, noise, out_scale, compensation, addend, bias if fuse_bias else None)
+        return y if fuse_bias else _digital_sums(y, None, bias)
     out_scale = out_scale if compensation is None else (compensation if out_scale is None else out_scale * compensation)
     if isinstance(x, kernels.GatheredVectors):
         x = x.materialize()
     if io.is_perfect:
         y = x @ weight.T
-        return y if out_scale is None else y * out_scale
+        return _digital_sums(y if out_scale is None else y * out_scale, addend, bias)
     scale = noise_management_scale(x, io)  # step 1
     zero_input = scale == 0
     scale = scale.masked_fill(zero_input, 1.0)
@@ -154,7 +173,8 @@ def analog_mvm(
         saturated[redo] = saturated_redo
     y = y * (scale * factor)  # step 7: undo the input scaling, digital gain
     y = y if out_scale is None else y * out_scale
-    return y.masked_fill(zero_input, 0.0) if bool(zero_input.any()) else y
+    y = y.masked_fill(zero_input, 0.0) if bool(zero_input.any()) else y
+    return _digital_sums(y, addend, bias)
 
 
 def _analog_mvm_kernels(
@@ -164,15 +184,21 @@ def _analog_mvm_kernels(
     noise: kernels.NoiseStream,
     out_scale: Tensor,
     compensation: Tensor,
+    addend: Tensor | None,
+    bias: Tensor | None,
 ) -> Tensor:
     """``analog_mvm`` with the element-wise steps in the fused C++ kernels (same steps, same
     rounding; the noise comes from ARS, one stream of ``noise`` per pass)."""
     step = io.inp_res * 2 * io.inp_bound if io.inp_res > 0 else 1.0
     out_scale, compensation = out_scale.contiguous(), compensation.contiguous()
+    addend = None if addend is None else addend.contiguous()
+    bias = None if bias is None else bias.contiguous()
     scale, levels = kernels.input_stage(x, io, None)  # steps 1-2
     y = F.linear(levels, weight)  # step 3 (torch.nn.functional.linear: the GEMM digital layers use)
-    # steps 4-5 and 7 (all-zero rows have scale 0); saturated rows are redone below
-    saturated, count = kernels.output_stage(y, step, levels, io, *noise.next(), scale, out_scale, compensation)
+    # steps 4-5 and 7 (all-zero rows have scale 0), then the digital sums; saturated rows are redone below
+    saturated, count = kernels.output_stage(
+        y, step, levels, io, *noise.next(), scale, out_scale, compensation, addend, bias
+    )
     if count and io.bound_management == BoundManagementType.ITERATIVE:  # step 6
         factor = torch.ones_like(scale)
         while (redo := _bound_management_rows(saturated, factor, io)).numel():
@@ -180,7 +206,8 @@ def _analog_mvm_kernels(
             scale_redo, levels_redo = kernels.input_stage(x.index_select(0, redo), io, factor.index_select(0, redo))
             y_redo = F.linear(levels_redo, weight)
             saturated_redo, _ = kernels.output_stage(
-                y_redo, step, levels_redo, io, *noise.next(), scale_redo * factor[redo], out_scale, compensation
+                y_redo, step, levels_redo, io, *noise.next(), scale_redo * factor[redo], out_scale, compensation,
+                None if addend is None else addend.index_select(0, redo), bias,
             )
             y.index_copy_(0, redo, y_redo)
             saturated = torch.zeros_like(saturated)

@@ -155,16 +155,27 @@ class AnalogTile(nn.Module):
             setattr(self, name, None)
         self.t_inference = None
 
-    def forward(self, x: Tensor | kernels.GatheredVectors, weight: Tensor, use_programmed: bool) -> Tensor:
+    def forward(
+        self,
+        x: Tensor | kernels.GatheredVectors,
+        weight: Tensor,
+        use_programmed: bool,
+        addend: Tensor | None = None,
+        bias: Tensor | None = None,
+    ) -> Tensor:
         """Analog MVM of ``x`` (``[N, in]``, this tile's input slice) with digital output
-        scales and drift compensation applied (``[N, out]``)."""
+        scales and drift compensation applied (``[N, out]``), then ``addend + y + bias`` (see
+        ``analog_mvm``)."""
         analog_weight = self.analog_weight
         if use_programmed and analog_weight is not None:
             return analog_mvm(
-                x, analog_weight, self.rpu_config.forward, self.generator, self.out_scales, self.noise, self.alpha
+                x, analog_weight, self.rpu_config.forward, self.generator, self.out_scales, self.noise, self.alpha,
+                addend, bias,
             )
         analog_weight, scales = self.tile_weight(weight)
-        return analog_mvm(x, analog_weight, self.rpu_config.forward, self.generator, scales, self.noise)
+        return analog_mvm(
+            x, analog_weight, self.rpu_config.forward, self.generator, scales, self.noise, None, addend, bias
+        )
 
     def get_extra_state(self) -> dict[str, Any]:
         return {

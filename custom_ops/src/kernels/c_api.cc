@@ -7,7 +7,7 @@
 
 #define AD_EXPORT extern "C" __attribute__((visibility("default")))
 
-AD_EXPORT int ad_kernels_abi_version() { return 6; }
+AD_EXPORT int ad_kernels_abi_version() { return 7; }
 
 AD_EXPORT void ad_fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, int threads) {
   analog::fill_normal(out, n, key, stream, analog::OpenMpFor(threads));
@@ -31,10 +31,10 @@ AD_EXPORT int64_t ad_output_stage(float* y, int64_t rows, int64_t cols, float st
                                   int64_t levels_cols, double out_noise, double w_noise, double out_bound,
                                   double out_res, uint64_t key, uint64_t stream, const float* row_scale,
                                   const float* col_scale, const float* alpha, int64_t alpha_count,
-                                  uint8_t* saturated, int threads) {
+                                  const float* addend, const float* bias, uint8_t* saturated, int threads) {
   const analog::OutputParams p = analog::output_params(out_noise, w_noise, out_bound, out_res);
   return analog::output_stage(y, rows, cols, cols, step, levels, levels_cols, p, key, stream, row_scale, col_scale, alpha,
-                              alpha_count, nullptr, saturated, analog::OpenMpFor(threads));
+                              alpha_count, addend, cols, bias, saturated, analog::OpenMpFor(threads));
 }
 
 AD_EXPORT void ad_pcm_program(const float* weight, int64_t n, float conductance_scale, float g_max,

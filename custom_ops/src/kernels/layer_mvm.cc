@@ -21,7 +21,9 @@ int64_t input_columns(const Vectors& v, int64_t rows, int64_t k0, int64_t k, con
 }
 
 // One tile's share of the layer: its column block of `part` (the product of the vectors with the
-// tile's input rows), after the output stage; bound management (step 6) re-runs saturated rows.
+// tile's input rows), after the output stage, which also adds the tiles before it (`addend`, the
+// same columns of their running sum) and, for the last tile, the bias; bound management (step 6)
+// re-runs saturated rows.
 struct TileRun {
   const Vectors& vectors;
   int64_t rows;
@@ -30,16 +32,18 @@ struct TileRun {
   int64_t out, k0, k, o0, o1;
   const float* out_scales;  // this tile's columns
   const float* alpha;
+  const float* addend;      // [rows, out] (ld out) at this tile's columns, or null
   const float* bias;        // this tile's columns, or null
   uint64_t key, call;
   int64_t chunk;
   const Gemm& gemm;
   const ParallelFor& parallel;
 
-  int64_t output(float* y, int64_t n, const float* levels, const float* row_scale, int pass, uint8_t* saturated) const {
+  int64_t output(float* y, int64_t n, const float* levels, const float* row_scale, int pass, const float* sum,
+                 int64_t ld_sum, uint8_t* saturated) const {
     return output_stage(y + o0, n, o1 - o0, out, config.input.step, levels, k, config.output, key,
-                        noise_stream(call, chunk, pass), row_scale, out_scales, alpha, o1 - o0, bias, saturated,
-                        parallel);
+                        noise_stream(call, chunk, pass), row_scale, out_scales, alpha, o1 - o0, sum, ld_sum, bias,
+                        saturated, parallel);
   }
 
   void bound_management(float* part, uint8_t* saturated) const {
@@ -51,9 +55,10 @@ struct TileRun {
       std::iota(dense_offsets.begin(), dense_offsets.end(), int64_t{0});
       source.offsets = dense_offsets.data();
     }
+    const int64_t width = o1 - o0;
     std::vector<float> factor(static_cast<size_t>(rows), 1.0f);
     std::vector<int64_t> redo, origins;
-    std::vector<float> redo_factor, scale, levels, y;
+    std::vector<float> redo_factor, scale, levels, y, redo_addend;
     std::vector<uint8_t> redo_saturated;
     // A float factor overflows to infinity (> any limit) after at most 128 doublings.
     for (int pass = 1; pass < kMaxPasses; ++pass) {
@@ -77,8 +82,14 @@ struct TileRun {
       y.resize(static_cast<size_t>(n * out));
       gemm(levels.data(), n, k, weight, out, y.data());
       for (int64_t j = 0; j < n; ++j) scale[j] *= redo_factor[j];  // step 7 undoes both scalings
+      if (addend) {
+        redo_addend.resize(static_cast<size_t>(n * width));
+        for (int64_t j = 0; j < n; ++j)
+          std::copy(addend + redo[j] * out, addend + redo[j] * out + width, redo_addend.data() + j * width);
+      }
       redo_saturated.resize(redo.size());
-      output(y.data(), n, levels.data(), scale.data(), pass, redo_saturated.data());
+      output(y.data(), n, levels.data(), scale.data(), pass, addend ? redo_addend.data() : nullptr, width,
+             redo_saturated.data());
       for (int64_t r = 0; r < rows; ++r) saturated[r] = 0;
       for (int64_t j = 0; j < n; ++j) {
         std::copy(y.data() + j * out + o0, y.data() + j * out + o1, part + redo[j] * out + o0);
@@ -120,32 +131,21 @@ bool layer_mvm(const Vectors& vectors, int64_t rows, const LayerConfig& config, 
     if (input_columns(vectors, rows, k0, k, config.input, nullptr, scale.get(), levels.get(), parallel) > 0) {
       return false;  // steps 1-2
     }
-    float* target = i == 0 ? y : part.get();
+    // The input tiles' outputs alternate between y and part, so that the last lands in y; each
+    // adds the running sum in the other buffer (the digital periphery sums tiles that share
+    // outputs, in tile order), and the last one adds the bias.
+    float* target = (tiles_in - 1 - i) % 2 == 0 ? y : part.get();
+    const float* sum = i == 0 ? nullptr : (target == y ? part.get() : y);
     gemm(levels.get(), rows, k, weight + k0 * out, out, target);  // step 3
-    // With one input tile the output stage adds the bias; with several, the sum below does.
-    const float* tile_bias = tiles_in == 1 ? bias : nullptr;
+    const float* tile_bias = i == tiles_in - 1 ? bias : nullptr;
     for (int64_t o = 0; o < tiles_out; ++o) {
       const int64_t o0 = out_splits[o], o1 = out_splits[o + 1];
       const TileRun tile{vectors, rows, config, weight + k0 * out, out, k0, k, o0, o1, out_scales + i * out + o0,
-                         alpha + i * out + o0, tile_bias ? tile_bias + o0 : nullptr,
+                         alpha + i * out + o0, sum ? sum + o0 : nullptr, tile_bias ? tile_bias + o0 : nullptr,
                          tile_key(config.seed, tile_offset + o * tiles_in + i), call, chunk, gemm, parallel};
-      const int64_t count = tile.output(target, rows, levels.get(), scale.get(), 0, saturated.get());  // 4-5, 7
+      const int64_t count =
+          tile.output(target, rows, levels.get(), scale.get(), 0, tile.addend, out, saturated.get());  // 4-5, 7
       if (count > 0 && config.bound_management.iterative) tile.bound_management(target, saturated.get());  // 6
-    }
-    if (i > 0) {  // the digital periphery sums the tiles that share outputs, in tile order, then adds the bias
-      const float* add = part.get();
-      const float* last_bias = i == tiles_in - 1 ? bias : nullptr;
-      parallel.run(rows, out, [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) {
-          float* row = y + r * out;
-          const float* other = add + r * out;
-          if (last_bias) {
-            for (int64_t c = 0; c < out; ++c) row[c] = (row[c] + other[c]) + last_bias[c];
-          } else {
-            for (int64_t c = 0; c < out; ++c) row[c] += other[c];
-          }
-        }
-      });
     }
   }
   return true;

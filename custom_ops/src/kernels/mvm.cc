@@ -36,31 +36,35 @@ OutputParams output_params(double out_noise, double w_noise, double out_bound, d
 
 namespace {
 
-// Steps 1-2 for one vector: its scale, then its levels into `out` (`in` may be `out`). The first
-// pass finds the scale and whether the vector holds a NaN or infinity (x * 0 is NaN exactly for
-// those, and a NaN survives the sum); returns false if it does.
+// Steps 1-2 for one vector: its scale, then its levels into `out` (`in` may be `out`); returns
+// false if the vector holds a NaN or infinity. The first pass takes the largest |x| as the
+// largest bit pattern with the sign cleared: for non-negative floats the integer order is the
+// numeric order, and the patterns above every finite value's are exactly infinity's and NaN's,
+// so one integer max (no float-add latency chain) finds the scale and the check together.
 inline bool quantize_row(const float* in, float* out, int64_t cols, const InputParams& p, float factor,
                          float* scale) {
-  float s = 0.0f, probe = 0.0f;
-#pragma omp simd reduction(max : s) reduction(+ : probe)
+  uint32_t largest = 0;
+#pragma omp simd reduction(max : largest)
   for (int64_t c = 0; c < cols; ++c) {
-    s = max_f(s, std::fabs(in[c]));
-    probe += in[c] * 0.0f;
+    const uint32_t magnitude = float_to_bits(in[c]) & 0x7fffffffu;
+    largest = largest > magnitude ? largest : magnitude;
   }
-  if (!p.abs_max_scaling) s = 1.0f;
+  constexpr uint32_t kInfinityBits = 0x7f800000u;
+  const float s = p.abs_max_scaling ? bits_to_float(largest) : 1.0f;
   *scale = s;
   if (s == 0.0f) {
     for (int64_t c = 0; c < cols; ++c) out[c] = 0.0f;
-    return probe == 0.0f;
+    return true;
   }
   const float inverse = 1.0f / ((s * factor) * p.step);  // one division per vector, not per value
   const float bound = p.level_bound;
+  // min/max clamping (not clamp(), which keeps NaN): this vector is finite or its levels unused
   if (p.quantize) {
-    for (int64_t c = 0; c < cols; ++c) out[c] = round_even(clamp(in[c] * inverse, bound));
+    for (int64_t c = 0; c < cols; ++c) out[c] = round_even(min_f(max_f(in[c] * inverse, -bound), bound));
   } else {
-    for (int64_t c = 0; c < cols; ++c) out[c] = clamp(in[c] * inverse, bound);
+    for (int64_t c = 0; c < cols; ++c) out[c] = min_f(max_f(in[c] * inverse, -bound), bound);
   }
-  return probe == 0.0f;
+  return largest < kInfinityBits;
 }
 
 // The row loops are compiled per instruction set (AD_MULTIVERSION); the parallel dispatch
@@ -179,13 +183,14 @@ struct FusedPass {
   float inverse_out_step, level_bound, out_step, out_bound;
   float row_scale;      // step 7 (with gain)
   const float* gain;    // null: no step 7
+  const float* addend;  // null: no earlier tiles to add
   const float* bias;    // null: no bias
 
   // values * step (+ normals * std_dev), the ADC, then * row_scale * gain. Returns the largest
   // |quantized value| (|value| when only clipping), which says whether the row saturated:
   // saturation is judged on the quantized value (aihwkit), so a value that rounds to the bound
   // has not clipped.
-  template <bool kNoisy, Adc kAdc, bool kScale, bool kBias>
+  template <bool kNoisy, Adc kAdc, bool kScale, bool kAdd, bool kBias>
   __attribute__((always_inline)) float run() const {
     float worst = 0.0f;
 #pragma omp simd reduction(max : worst)
@@ -201,6 +206,7 @@ struct FusedPass {
         v = clamp(v, out_bound);
       }
       if (kScale) v = v * row_scale * gain[c];
+      if (kAdd) v = addend[c] + v;
       if (kBias) v = v + bias[c];
       values[c] = v;
     }
@@ -209,13 +215,17 @@ struct FusedPass {
 
   // run() compiled for this pass's combination of options, so that each loop vectorizes (all
   // inlined into the caller, which is compiled once per instruction set).
-  template <bool kNoisy, Adc kAdc, bool kScale>
+  template <bool kNoisy, Adc kAdc, bool kScale, bool kAdd>
   __attribute__((always_inline)) float dispatch_bias() const {
-    return bias ? run<kNoisy, kAdc, kScale, true>() : run<kNoisy, kAdc, kScale, false>();
+    return bias ? run<kNoisy, kAdc, kScale, kAdd, true>() : run<kNoisy, kAdc, kScale, kAdd, false>();
+  }
+  template <bool kNoisy, Adc kAdc, bool kScale>
+  __attribute__((always_inline)) float dispatch_add() const {
+    return addend ? dispatch_bias<kNoisy, kAdc, kScale, true>() : dispatch_bias<kNoisy, kAdc, kScale, false>();
   }
   template <bool kNoisy, Adc kAdc>
   __attribute__((always_inline)) float dispatch_scale() const {
-    return gain ? dispatch_bias<kNoisy, kAdc, true>() : dispatch_bias<kNoisy, kAdc, false>();
+    return gain ? dispatch_add<kNoisy, kAdc, true>() : dispatch_add<kNoisy, kAdc, false>();
   }
   template <bool kNoisy>
   __attribute__((always_inline)) float dispatch_adc() const {
@@ -238,6 +248,8 @@ struct OutputJob {
   uint64_t stream;
   const float* row_scale;
   const float* gain;  // col_scale * alpha per column (with row_scale)
+  const float* addend;
+  int64_t ld_addend;
   const float* bias;
   uint8_t* saturated;
 };
@@ -271,6 +283,7 @@ AD_MULTIVERSION void output_rows(const OutputJob& job, int64_t begin, int64_t en
       }
       const FusedPass pass{row + start, count, job.step, noisy ? z : nullptr, std_dev, adc, p.inverse_step,
                            p.level_bound, p.step, p.out_bound, rs, job.gain ? job.gain + start : nullptr,
+                           job.addend ? job.addend + r * job.ld_addend + start : nullptr,
                            job.bias ? job.bias + start : nullptr};
       worst = max_f(worst, pass());
     }
@@ -283,14 +296,15 @@ AD_MULTIVERSION void output_rows(const OutputJob& job, int64_t begin, int64_t en
 int64_t output_stage(float* y, int64_t rows, int64_t cols, int64_t ld_y, float step, const float* levels,
                      int64_t levels_cols, const OutputParams& p, uint64_t key, uint64_t stream,
                      const float* row_scale, const float* col_scale, const float* alpha, int64_t alpha_count,
-                     const float* bias, uint8_t* saturated, const ParallelFor& parallel) {
+                     const float* addend, int64_t ld_addend, const float* bias, uint8_t* saturated,
+                     const ParallelFor& parallel) {
   std::vector<float> gain;  // col_scale * alpha, rounded to float as the torch path does
   if (row_scale) {
     gain.resize(static_cast<size_t>(cols));
     for (int64_t c = 0; c < cols; ++c) gain[c] = col_scale[c] * alpha[alpha_count == 1 ? 0 : c];
   }
   const OutputJob job{y, cols, ld_y, step, levels, levels_cols, p, ArsKeys(key), stream, row_scale,
-                      row_scale ? gain.data() : nullptr, bias, saturated};
+                      row_scale ? gain.data() : nullptr, addend, ld_addend, bias, saturated};
   parallel.run(rows, cols, [&](int64_t begin, int64_t end) { output_rows(job, begin, end); });
   int64_t saturated_rows = 0;
   for (int64_t r = 0; r < rows; ++r) saturated_rows += saturated[r];

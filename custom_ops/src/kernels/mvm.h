@@ -50,14 +50,18 @@ int64_t gather_input_stage(const float* x, const int64_t* origins, int64_t rows,
 // plus Gaussian noise (ARS (key, stream); row r, column block b of 32 uses counters
 // (r * blocks + b) * 8 ..), then the
 // ADC; then, if row_scale is not null, step 7: y[r, c] = y[r, c] * row_scale[r] * gain[c], with
-// gain[c] = col_scale[c] * alpha[c] (alpha_count = cols) or col_scale[c] * alpha[0] (alpha_count = 1),
-// and then, if bias is not null, y[r, c] += bias[c] (the digital bias, as a last float add).
+// gain[c] = col_scale[c] * alpha[c] (alpha_count = cols) or col_scale[c] * alpha[0] (alpha_count = 1);
+// then the digital periphery's sums, each a float add in this order: if addend is not null (the
+// outputs of the tiles before this one, row r at addend + r * ld_addend),
+// y[r, c] = addend[r, c] + y[r, c]; if bias is not null, y[r, c] += bias[c]. Fusing them here
+// saves a pass over the outputs per tile. addend may alias neither y nor levels.
 // saturated[r] = 1 if a quantized value of row r lies beyond out_bound; returns the number of
 // saturated rows. levels (with levels_cols columns) is only read for w_noise > 0.
 int64_t output_stage(float* y, int64_t rows, int64_t cols, int64_t ld_y, float step, const float* levels,
                      int64_t levels_cols, const OutputParams& p, uint64_t key, uint64_t stream,
                      const float* row_scale, const float* col_scale, const float* alpha, int64_t alpha_count,
-                     const float* bias, uint8_t* saturated, const ParallelFor& parallel);
+                     const float* addend, int64_t ld_addend, const float* bias, uint8_t* saturated,
+                     const ParallelFor& parallel);
 
 // n standard normals of (key, stream), in blocks of 32 (see normal_block).
 void fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, const ParallelFor& parallel);

@@ -91,7 +91,8 @@ std::vector<float> ProgrammedTiles::readout(const float* weight, int64_t k, int6
   for (int64_t e = 0; e < k * m; ++e) y[e] = weight[e] * level;
   std::vector<uint8_t> saturated(static_cast<size_t>(k));
   const int64_t count = analog::output_stage(y.data(), k, m, m, config_.input.step, levels.data(), 1, config_.output,
-                                             key, 0, nullptr, nullptr, nullptr, 0, nullptr, saturated.data(), parallel);
+                                             key, 0, nullptr, nullptr, nullptr, 0, nullptr, 0, nullptr, saturated.data(),
+                                             parallel);
   if (count > 0 && config_.bound_management.iterative) {  // the full MVM of the identity
     std::vector<float> identity(static_cast<size_t>(k * k), 0.0f), ones(static_cast<size_t>(m), 1.0f);
     for (int64_t r = 0; r < k; ++r) identity[r * k + r] = 1.0f;
