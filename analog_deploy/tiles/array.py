@@ -49,6 +49,11 @@ def tiled_mvm(
     to the sum so far (fused into its output stage on the kernel path). (Tiles are run through
     ``forward`` directly: module hooks on tiles are not supported, and ``__call__`` would cost
     more than a small tile's element-wise work.)"""
+    if len(tiles) == 1:  # the common case, without slicing (each slice costs microseconds)
+        tile = tiles[0]
+        if bias is not None and tile.out_range != (0, bias.shape[0]):  # a convolution group's rows
+            bias = bias[tile.out_range[0] : tile.out_range[1]]
+        return tile.forward(x, weight, use_programmed, None, bias)
     last = {tile.out_range: tile for tile in tiles}  # the last tile of each output range
     rows: dict[tuple[int, int], Tensor] = {}
     for tile in tiles:
