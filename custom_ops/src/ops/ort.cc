@@ -144,7 +144,8 @@ void require_shape(const Ort::ConstValue& value, const std::vector<int64_t>& exp
 
 void OrtParallelFor::run(int64_t n, int64_t cost, const analog::RangeBody& body) const {
   if (n <= 0) return;
-  const int64_t most = 4 * static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()));
+  // glibc's hardware_concurrency() reads /sys on every call (tens of microseconds): ask once
+  static const int64_t most = 4 * static_cast<int64_t>(std::max(1u, std::thread::hardware_concurrency()));
   const int64_t parts = std::min({n, most, std::max<int64_t>(1, n * cost / analog::kParallelThreshold)});
   if (parts <= 1) {
     body(0, n);
