@@ -219,3 +219,21 @@ def test_gradient_is_zero_for_inputs_clipped_by_the_dac():
     outside = x.abs() > 1.0
     assert torch.all(xg.grad[outside] == 0)
     torch.testing.assert_close(xg.grad[~outside], w.sum(dim=0).expand_as(x)[~outside], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("noise_management", [NoiseManagementType.ABS_MAX, NoiseManagementType.NONE])
+def test_a_nan_input_makes_its_own_output_row_nan_and_leaves_the_others(noise_management):
+    x, w = data(seed=11)
+    x[3, 5] = float("nan")
+    io = IOParameters(noise_management=noise_management)
+    y = analog_mvm(x, w, io, torch.Generator().manual_seed(0))
+    assert torch.isnan(y[3]).all()
+    assert torch.isfinite(torch.cat([y[:3], y[4:]])).all()
+
+
+def test_an_infinite_input_under_abs_max_noise_management_makes_its_row_nan():
+    x, w = data(seed=12)
+    x[7, 0] = float("inf")
+    y = analog_mvm(x, w, IOParameters(noise_management=NoiseManagementType.ABS_MAX))
+    assert torch.isnan(y[7]).all()
+    assert torch.isfinite(torch.cat([y[:7], y[8:]])).all()

@@ -5,6 +5,7 @@
 #include <immintrin.h>
 #endif
 #include <cmath>
+#include <limits>
 #include <vector>
 
 #include "random.h"
@@ -37,7 +38,7 @@ OutputParams output_params(double out_noise, double w_noise, double out_bound, d
 namespace {
 
 // Steps 1-2 for one vector: its scale, then its levels into `out` (`in` may be `out`); returns
-// false if the vector holds a NaN or infinity. The first pass takes the largest |x| as the
+// false if the vector holds a NaN or infinity (its levels are then NaN). The first pass takes the largest |x| as the
 // largest bit pattern with the sign cleared: for non-negative floats the integer order is the
 // numeric order, and the patterns above every finite value's are exactly infinity's and NaN's,
 // so one integer max (no float-add latency chain) finds the scale and the check together.
@@ -52,19 +53,26 @@ inline bool quantize_row(const float* in, float* out, int64_t cols, const InputP
   constexpr uint32_t kInfinityBits = 0x7f800000u;
   const float s = p.abs_max_scaling ? bits_to_float(largest) : 1.0f;
   *scale = s;
+  const bool finite = largest < kInfinityBits;
+  // A NaN, or an infinity that noise management divides by, makes the whole vector NaN in the
+  // torch reference: NaN levels carry that through the product.
+  if (!finite && (p.abs_max_scaling || largest > kInfinityBits)) {
+    for (int64_t c = 0; c < cols; ++c) out[c] = std::numeric_limits<float>::quiet_NaN();
+    return false;
+  }
   if (s == 0.0f) {
     for (int64_t c = 0; c < cols; ++c) out[c] = 0.0f;
     return true;
   }
   const float inverse = 1.0f / ((s * factor) * p.step);  // one division per vector, not per value
   const float bound = p.level_bound;
-  // min/max clamping (not clamp(), which keeps NaN): this vector is finite or its levels unused
+  // min/max clamping (not clamp(), which keeps NaN): the vector holds no NaN here
   if (p.quantize) {
     for (int64_t c = 0; c < cols; ++c) out[c] = round_even(min_f(max_f(in[c] * inverse, -bound), bound));
   } else {
     for (int64_t c = 0; c < cols; ++c) out[c] = min_f(max_f(in[c] * inverse, -bound), bound);
   }
-  return largest < kInfinityBits;
+  return finite;
 }
 
 // The row loops are compiled per instruction set (AD_MULTIVERSION); the parallel dispatch

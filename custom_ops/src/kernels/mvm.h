@@ -35,7 +35,7 @@ OutputParams output_params(double out_noise, double w_noise, double out_bound, d
 // levels = round(clamp(x * (1 / (scale * factor[r] * step)), +-inp_bound / step)), the integer
 // DAC levels (the reciprocal rounded to float; clipped first, then rounded half to even;
 // unrounded without quantization). factor may be null (= 1). Returns the number of vectors that
-// hold a NaN or infinite value (their levels are meaningless).
+// hold a NaN or infinite value (their levels are NaN).
 int64_t input_stage(const float* x, int64_t rows, int64_t cols, int64_t ld_x, const InputParams& p,
                  const float* factor, float* scale, float* levels, const ParallelFor& parallel);
 
