@@ -14,9 +14,11 @@ import contextlib
 import ctypes
 import dataclasses
 import functools
+import os
 import warnings
 from collections.abc import Iterator
 from importlib import resources
+from pathlib import Path
 
 import torch
 from torch import Generator, Tensor
@@ -26,7 +28,7 @@ from .config.enums import NoiseManagementType, WeightNoiseType
 from .config.noise import PCMLikeNoiseModel
 
 LIBRARY_NAME = "libanalog_deploy_ops.so"
-ABI_VERSION = 7
+ABI_VERSION = 8
 
 _enabled = True
 
@@ -42,12 +44,16 @@ _SIGNATURES = {
     "ad_input_stage": [_P, _I64, _I64, _I64, _D, _D, _INT, _P, _P, _P, _INT],
     "ad_gather_input_stage": [_P, _P, _I64, _P, _I64, _D, _D, _INT, _P, _P, _P, _INT],
     "ad_output_stage": [_P, _I64, _I64, _F, _P, _I64, _D, _D, _D, _D, _U64, _U64, _P, _P, _P, _I64, _P, _P, _P, _INT],
+    "ad_tile_forward": [
+        _P, _I64, _P, _P, _I64, _I64, _P, _I64, _D, _D, _INT, _D, _D, _D, _D, _P, _U64, _U64, _P, _P, _I64, _P, _P,
+        _P, _P, _P, _INT,
+    ],
     "ad_pcm_program": [_P, _I64, _F, _F, _P, _INT, _F, _F, _U64, _P, _P, _P, _P, _P, _INT],
     "ad_pcm_drift": [_P, _P, _P, _P, _I64, _F, _D, _F, _F, _F, _F, _U64, _P, _INT],
 }
 
 
-_RESTYPES = {"ad_kernels_abi_version": ctypes.c_int, "ad_output_stage": _I64}
+_RESTYPES = {"ad_kernels_abi_version": ctypes.c_int, "ad_output_stage": _I64, "ad_tile_forward": _I64}
 
 
 def library_path() -> str | None:
@@ -242,6 +248,68 @@ def output_stage(
         0 if alpha is None else alpha.numel(), _ptr(addend), _ptr(bias), saturated.data_ptr(), _threads(),
     )
     return saturated, count
+
+
+@functools.cache
+def _torch_sgemm() -> int | None:
+    """The address of the BLAS sgemm torch itself runs (MKL's Fortran ``sgemm_``, which
+    libtorch_cpu exports in torch's x86-64 Linux builds), or None where torch has none.
+
+    With it, one C call runs a whole tile (input stage, the same GEMM as ``F.linear``, output
+    stage) instead of three calls from Python, whose per-call overhead is a tenth of a small
+    layer's time."""
+    path = Path(torch.__file__).parent / "lib" / "libtorch_cpu.so"
+    try:
+        library = ctypes.CDLL(str(path), mode=os.RTLD_NOLOAD)  # the copy torch loaded, never another
+        return ctypes.cast(library.sgemm_, ctypes.c_void_p).value
+    except (OSError, AttributeError):
+        return None
+
+
+def tile_forward(
+    x: Tensor | GatheredVectors,
+    weight: Tensor,
+    io: IOParameters,
+    key: int,
+    stream: int,
+    col_scale: Tensor,
+    alpha: Tensor,
+    addend: Tensor | None = None,
+    bias: Tensor | None = None,
+    factor: Tensor | None = None,
+) -> tuple[Tensor, Tensor, int]:
+    """One tile's analog MVM on the kernel path: input stage (vectors divided by ``factor``
+    when given, as bound management's redo does), ``levels @ weight.T``, then ``output_stage``
+    with row scale ``scale * factor`` and gain ``col_scale * alpha``, then ``addend`` and
+    ``bias``. Returns the outputs, which rows saturated and how many. All tensors contiguous
+    float32 (``addend`` ``[rows, out]``)."""
+    rows, cols = x.shape
+    out = weight.shape[0]
+    sgemm = _torch_sgemm()
+    if sgemm is not None and rows:
+        y = torch.empty(rows, out, dtype=torch.float32)
+        saturated = torch.empty(rows, dtype=torch.bool)
+        w_noise = io.w_noise if io.w_noise_type != WeightNoiseType.NONE else 0.0
+        nm = int(io.noise_management == NoiseManagementType.ABS_MAX)
+        if isinstance(x, GatheredVectors):
+            vectors = (x.source.data_ptr(), 0, x.origins.data_ptr(), x.offsets.data_ptr())
+        else:
+            x = x if x.stride(-1) == 1 else x.contiguous()
+            vectors = (x.data_ptr(), x.stride(0), None, None)
+        count = _library().ad_tile_forward(
+            *vectors, rows, cols, weight.data_ptr(), out, io.inp_bound, io.inp_res, nm, io.out_noise, w_noise,
+            io.out_bound, io.out_res, _ptr(factor), key, stream, col_scale.data_ptr(), alpha.data_ptr(),
+            alpha.numel(), _ptr(addend), _ptr(bias), sgemm, y.data_ptr(), saturated.data_ptr(), _threads(),
+        )
+        if count >= 0:
+            return y, saturated, count
+    # Without torch's BLAS (or beyond its 32-bit sizes): the same steps in three calls.
+    scale, levels = input_stage(x, io, factor)
+    y = torch.nn.functional.linear(levels, weight)
+    row_scale = scale if factor is None else scale * factor
+    step = io.inp_res * 2 * io.inp_bound if io.inp_res > 0 else 1.0
+    saturated, count = output_stage(y, step, levels, io, key, stream, row_scale, col_scale, alpha, addend, bias)
+    return y, saturated, count
 
 
 def pcm_program(

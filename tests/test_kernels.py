@@ -1,10 +1,13 @@
-"""The C++ kernel library: its ARS normals and its independence from the thread count."""
+"""The C++ kernel library: its ARS normals, its independence from the thread count, and the
+one-call tile forward on torch's own BLAS."""
 
 import pytest
 import torch
 from scipy import stats
 
 from analog_deploy import IOParameters, kernels
+from analog_deploy.config import BoundManagementType
+from analog_deploy.tiles import analog_mvm
 
 pytestmark = pytest.mark.skipif(not kernels.available(), reason="the C++ kernel library is not built")
 
@@ -78,3 +81,31 @@ def test_an_unloadable_library_falls_back_to_torch_with_a_warning(monkeypatch, t
             assert layer(torch.randn(3, 4)).shape == (3, 2)  # the torch reference still runs
     finally:
         kernels._library.cache_clear()
+
+
+@pytest.mark.skipif(kernels._torch_sgemm() is None, reason="this torch build exports no BLAS sgemm")
+@pytest.mark.parametrize("gathered", [False, True])
+def test_one_call_tile_forward_equals_the_three_call_path(monkeypatch, gathered):
+    """The whole tile in one C call (torch's BLAS called from C++) and the fallback (input stage,
+    F.linear, output stage from Python) run the same steps with the same noise: bound management
+    redoes some rows, an addend and a bias are added."""
+    generator = torch.Generator().manual_seed(4)
+    x = torch.randn(300, 48, generator=generator)
+    x[:40] *= 30.0  # these saturate the ADC and are redone with halved inputs
+    w = torch.randn(20, 48, generator=generator) * 0.3
+    addend, bias = torch.randn(300, 20, generator=generator), torch.randn(20, generator=generator)
+    io = IOParameters(out_bound=3.0, bound_management=BoundManagementType.ITERATIVE)
+    vectors = kernels.GatheredVectors(x, torch.arange(300) * 48, torch.arange(48)) if gathered else x
+
+    def run() -> tuple[torch.Tensor, int]:
+        noise = kernels.NoiseStream(torch.Generator().manual_seed(9))
+        y = analog_mvm(vectors, w, io, None, torch.full((20,), 0.5), noise, torch.ones(1), addend, bias)
+        return y, noise.calls
+
+    with torch.no_grad():
+        one_call, passes = run()
+        monkeypatch.setattr(kernels, "_torch_sgemm", lambda: None)
+        three_calls, passes_three = run()
+    assert passes == passes_three > 1  # bound management ran the same redo passes
+    torch.testing.assert_close(one_call, three_calls, rtol=1e-6, atol=1e-6)
+    assert torch.isfinite(one_call).all()

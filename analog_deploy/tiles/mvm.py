@@ -11,7 +11,6 @@ from __future__ import annotations
 
 
 import torch
-import torch.nn.functional as F
 from torch import Generator, Tensor
 
 from .. import kernels
@@ -189,25 +188,18 @@ def _analog_mvm_kernels(
 ) -> Tensor:
     """``analog_mvm`` with the element-wise steps in the fused C++ kernels (same steps, same
     rounding; the noise comes from ARS, one stream of ``noise`` per pass)."""
-    step = io.inp_res * 2 * io.inp_bound if io.inp_res > 0 else 1.0
-    out_scale, compensation = out_scale.contiguous(), compensation.contiguous()
+    weight, out_scale, compensation = weight.contiguous(), out_scale.contiguous(), compensation.contiguous()
     addend = None if addend is None else addend.contiguous()
     bias = None if bias is None else bias.contiguous()
-    scale, levels = kernels.input_stage(x, io, None)  # steps 1-2
-    y = F.linear(levels, weight)  # step 3 (torch.nn.functional.linear: the GEMM digital layers use)
-    # steps 4-5 and 7 (all-zero rows have scale 0), then the digital sums; saturated rows are redone below
-    saturated, count = kernels.output_stage(
-        y, step, levels, io, *noise.next(), scale, out_scale, compensation, addend, bias
-    )
+    # steps 1-5 and 7 (all-zero rows have scale 0), then the digital sums; saturated rows are redone below
+    y, saturated, count = kernels.tile_forward(x, weight, io, *noise.next(), out_scale, compensation, addend, bias)
     if count and io.bound_management == BoundManagementType.ITERATIVE:  # step 6
-        factor = torch.ones_like(scale)
+        factor = torch.ones(y.shape[0], dtype=torch.float32)
         while (redo := _bound_management_rows(saturated, factor, io)).numel():
             factor[redo] *= 2.0
-            scale_redo, levels_redo = kernels.input_stage(x.index_select(0, redo), io, factor.index_select(0, redo))
-            y_redo = F.linear(levels_redo, weight)
-            saturated_redo, _ = kernels.output_stage(
-                y_redo, step, levels_redo, io, *noise.next(), scale_redo * factor[redo], out_scale, compensation,
-                None if addend is None else addend.index_select(0, redo), bias,
+            y_redo, saturated_redo, _ = kernels.tile_forward(
+                x.index_select(0, redo), weight, io, *noise.next(), out_scale, compensation,
+                None if addend is None else addend.index_select(0, redo), bias, factor.index_select(0, redo),
             )
             y.index_copy_(0, redo, y_redo)
             saturated = torch.zeros_like(saturated)

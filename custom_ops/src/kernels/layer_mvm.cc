@@ -112,6 +112,22 @@ uint64_t noise_stream(uint64_t call, int64_t chunk, int pass) {
   return (call << 24) | (static_cast<uint64_t>(chunk) << 8) | static_cast<uint64_t>(pass);
 }
 
+int64_t tile_forward(const Vectors& vectors, int64_t rows, int64_t cols, int64_t out, const InputParams& input,
+                     const OutputParams& output, const float* factor, uint64_t key, uint64_t stream,
+                     const float* col_scale, const float* alpha, int64_t alpha_count, const float* addend,
+                     const float* bias, const std::function<void(const float* levels, float* y)>& gemm, float* y,
+                     uint8_t* saturated, const ParallelFor& parallel) {
+  const auto scale = scratch<float>(rows);
+  const auto levels = scratch<float>(rows * cols);
+  input_columns(vectors, rows, 0, cols, input, factor, scale.get(), levels.get(), parallel);
+  gemm(levels.get(), y);
+  if (factor) {
+    for (int64_t r = 0; r < rows; ++r) scale[r] *= factor[r];  // step 7 undoes both scalings
+  }
+  return output_stage(y, rows, out, out, input.step, levels.get(), cols, output, key, stream, scale.get(), col_scale,
+                      alpha, alpha_count, addend, out, bias, saturated, parallel);
+}
+
 bool layer_mvm(const Vectors& vectors, int64_t rows, const LayerConfig& config, const float* weight,
                const float* out_scales, const float* alpha, const float* bias, int64_t tile_offset, uint64_t call,
                int64_t chunk, const Gemm& gemm, const ParallelFor& parallel, float* y) {
