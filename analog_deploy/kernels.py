@@ -281,8 +281,8 @@ def tile_forward(
     """One tile's analog MVM on the kernel path: input stage (vectors divided by ``factor``
     when given, as bound management's redo does), ``levels @ weight.T``, then ``output_stage``
     with row scale ``scale * factor`` and gain ``col_scale * alpha``, then ``addend`` and
-    ``bias``. Returns the outputs, which rows saturated and how many. All tensors contiguous
-    float32 (``addend`` ``[rows, out]``)."""
+    ``bias``. Returns the outputs, which rows saturated and how many. float32 throughout;
+    ``weight``, ``col_scale``, ``alpha``, ``addend`` (``[rows, out]``) and ``bias`` contiguous."""
     rows, cols = x.shape
     out = weight.shape[0]
     sgemm = _torch_sgemm()
