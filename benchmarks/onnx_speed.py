@@ -3,8 +3,9 @@
     python benchmarks/onnx_speed.py            # MLP and ResNet-18, 2 threads
     python benchmarks/onnx_speed.py --quick    # fewer rounds
 
-For each model: onnxruntime running the analog export (our ops) against onnxruntime running the
-same model exported digitally, and against the torch analog path. The three are timed in turns,
+For each model: onnxruntime running the analog export (our ops, whose large products run on
+OpenBLAS unless ANALOG_DEPLOY_OPENBLAS=none selects onnxruntime's MatMul) against onnxruntime
+running the same model exported digitally, and against the torch analog path. The three are timed in turns,
 round after round (so all see the same machine state), and median ratios are reported. Only
 one runs at a time: each session is created for its turn and closed after it, since an idle
 session's threads spin for a while and would slow whichever runs next (onnxruntime's default
@@ -101,12 +102,16 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    results: dict[str, object] = {"threads": args.threads, "onnxruntime": ort.__version__}
+    results: dict[str, object] = {
+        "threads": args.threads,
+        "onnxruntime": ort.__version__,
+        "gemm": adx.openblas_library() or "onnxruntime MatMul",
+    }
     results["mlp_784_512_512_10_batch256"] = compare(mlp(), torch.randn(256, 784), 4 if args.quick else 20, 20, args.threads)
     results["resnet18_cifar_batch32"] = compare(
         resnet18(), torch.randn(32, 3, 32, 32), 2 if args.quick else 8, 2, args.threads
     )
-    print(f"threads: {args.threads}, onnxruntime {ort.__version__}")
+    print(f"threads: {args.threads}, onnxruntime {ort.__version__}, the analog ops' GEMM: {results['gemm']}")
     print(f"{'case':<30} {'ort digital':>12} {'ort analog':>11} {'torch analog':>13} {'vs digital':>11} {'vs torch':>9}")
     for name in ("mlp_784_512_512_10_batch256", "resnet18_cifar_batch32"):
         row = results[name]

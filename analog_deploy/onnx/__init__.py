@@ -3,6 +3,6 @@
 
 from .domain import DOMAIN, OPSET_VERSION
 from .export import export
-from .runtime import OnnxModelError, custom_ops_library, session
+from .runtime import OnnxModelError, custom_ops_library, openblas_library, session
 
-__all__ = ["DOMAIN", "OPSET_VERSION", "OnnxModelError", "custom_ops_library", "export", "session"]
+__all__ = ["DOMAIN", "OPSET_VERSION", "OnnxModelError", "custom_ops_library", "export", "openblas_library", "session"]

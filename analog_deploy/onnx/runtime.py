@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 from pathlib import Path
 
@@ -26,6 +27,24 @@ def custom_ops_library() -> str:
             "install the package with pip (pip install .), which builds it"
         )
     return path
+
+
+def openblas_library() -> str | None:
+    """The OpenBLAS library that sessions created now run our ops' GEMMs with, or None if they
+    use onnxruntime's MatMul kernel instead (docs/onnx_ops.md, "The GEMM").
+
+    It is scipy-openblas32's (a dependency of this package), found beside the package; the
+    environment variable ``ANALOG_DEPLOY_OPENBLAS`` names another copy of it, or is ``none`` for
+    onnxruntime's MatMul. Raises ``OnnxModelError`` if that variable names an unusable library.
+    """
+    function = ctypes.CDLL(custom_ops_library()).ad_ops_openblas_path  # the copy onnxruntime loads too
+    function.argtypes = [ctypes.c_char_p, ctypes.c_int64]
+    function.restype = ctypes.c_char_p
+    error = ctypes.create_string_buffer(1024)
+    path = function(error, len(error))
+    if path is None:
+        raise OnnxModelError(error.value.decode())
+    return path.decode() or None
 
 
 def with_seed(model: onnx.ModelProto, seed: int) -> onnx.ModelProto:

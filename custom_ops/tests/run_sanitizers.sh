@@ -30,6 +30,11 @@ cases="$work/cases"
 # The runtime that host_test links: the installed onnxruntime wheel's library (not sanitized).
 ort_library="$("$python" -c 'import sys; sys.path.insert(0, sys.argv[1]); import test_cpp_host as t; print(t.onnxruntime_library())' "$repo/tests")"
 
+# The sanitized library lies in the build tree, not beside the package, so it is pointed to the
+# installed scipy-openblas32 library explicitly: host_test runs every case with that GEMM and again
+# with onnxruntime's MatMul (ANALOG_DEPLOY_OPENBLAS=none).
+openblas="$("$python" -c 'import os, scipy_openblas32 as s; print(os.path.join(s.get_lib_dir(), "libscipy_openblas.so"))')"
+
 echo "== configure and build (ASan + UBSan) in $build"
 cmake -S "$source_dir" -B "$build" -DCMAKE_BUILD_TYPE=Release -DANALOG_DEPLOY_SANITIZE=ON \
   -DANALOG_DEPLOY_KERNEL_TESTS=ON -DANALOG_DEPLOY_HOST_TEST=ON -DORT_LIBRARY="$ort_library" >"$work/configure.log" \
@@ -72,11 +77,14 @@ run kernel_tests "$build/kernel_tests"
 index=0
 while read -r -a arguments; do
   index=$((index + 1))
-  run "host_test_$index" "$build/host_test" --library "$library" "${arguments[@]}"
+  for gemm in "$openblas" none; do
+    run "host_test_${index}_$(basename "$gemm")" env ANALOG_DEPLOY_OPENBLAS="$gemm" "$build/host_test" \
+      --library "$library" "${arguments[@]}"
+  done
 done <"$cases/cases.txt"
 
 if [[ $failed -ne 0 ]]; then
   echo "run_sanitizers: FAIL"
   exit 1
 fi
-echo "run_sanitizers: PASS (kernel_tests and $index host_test cases under ASan + UBSan)"
+echo "run_sanitizers: PASS (kernel_tests and $index host_test cases with both GEMMs under ASan + UBSan)"

@@ -21,7 +21,7 @@ AnalogConvKernel::AnalogConvKernel(const OrtKernelInfo* info, bool programmed)
     : node_(describe_node(Ort::ConstKernelInfo(info), programmed ? "ProgrammedAnalogConv" : "AnalogConv")),
       config_(read_layer_config(Ort::ConstKernelInfo(info), node_)),
       programmed_(programmed ? std::make_unique<ProgrammedTiles>(Ort::ConstKernelInfo(info), node_, config_) : nullptr),
-      matmul_(info) {
+      gemm_(info) {
   const Ort::ConstKernelInfo attributes(info);
   kernel_shape_ = ints_attribute(attributes, node_, "kernel_shape");
   strides_ = ints_attribute(attributes, node_, "strides");
@@ -65,7 +65,7 @@ void AnalogConvKernel::compute(const Ort::KernelContext& context) {
               " x in_splits total " + std::to_string(patch) + " / kernel volume " + std::to_string(kernel_volume) + ")");
   const int64_t out_channels = group_ * group_out;
   const OrtParallelFor parallel(context);
-  const analog::Gemm gemm = matmul_.bind(context);
+  const analog::Gemm gemm = gemm_.bind(context);
   const LayerTensors layer = layer_tensors(context, programmed_.get(), node_, {group_, patch, group_out},
                                            {group_, tiles_in, group_out}, {group_, tiles_in, tiles_out}, gemm, parallel);
   // Padded extent, output extent and row-major strides of one channel.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "blas.h"
 #include "ort.h"
 #include "programmed.h"
 
@@ -25,7 +26,7 @@ class AnalogConvKernel {
   std::vector<int64_t> kernel_shape_, strides_, pads_, dilations_;
   int64_t group_;
   std::unique_ptr<ProgrammedTiles> programmed_;  // null: the drifted form
-  OrtMatMul matmul_;
+  OpGemm gemm_;
   std::atomic<uint64_t> calls_{0};
 };
 

@@ -6,7 +6,7 @@ AnalogMatMulKernel::AnalogMatMulKernel(const OrtKernelInfo* info, bool programme
     : node_(describe_node(Ort::ConstKernelInfo(info), programmed ? "ProgrammedAnalogMatMul" : "AnalogMatMul")),
       config_(read_layer_config(Ort::ConstKernelInfo(info), node_)),
       programmed_(programmed ? std::make_unique<ProgrammedTiles>(Ort::ConstKernelInfo(info), node_, config_) : nullptr),
-      matmul_(info) {}
+      gemm_(info) {}
 
 OrtStatusPtr AnalogMatMulKernel::ComputeV2(OrtKernelContext* context) {
   return guarded([&] { compute(Ort::KernelContext(context)); });
@@ -23,7 +23,7 @@ void AnalogMatMulKernel::compute(const Ort::KernelContext& context) {
                           std::to_string(in) + "] (the last dimension is the layer's in_features)");
   }
   const OrtParallelFor parallel(context);
-  const analog::Gemm gemm = matmul_.bind(context);
+  const analog::Gemm gemm = gemm_.bind(context);
   const LayerTensors layer =
       layer_tensors(context, programmed_.get(), node_, {in, out}, {tiles_in, out}, {tiles_in, tiles_out}, gemm, parallel);
   int64_t rows = 1;

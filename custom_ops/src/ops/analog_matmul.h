@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "blas.h"
 #include "ort.h"
 #include "programmed.h"
 
@@ -22,7 +23,7 @@ class AnalogMatMulKernel {
   std::string node_;
   analog::LayerConfig config_;
   std::unique_ptr<ProgrammedTiles> programmed_;  // null: the drifted form
-  OrtMatMul matmul_;
+  OpGemm gemm_;
   std::atomic<uint64_t> calls_{0};  // the noise stream of each run: concurrent runs never share one
 };
 
