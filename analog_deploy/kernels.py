@@ -14,6 +14,7 @@ import contextlib
 import ctypes
 import dataclasses
 import functools
+import math
 import os
 import warnings
 from collections.abc import Iterator
@@ -28,7 +29,7 @@ from .config.enums import NoiseManagementType, WeightNoiseType
 from .config.noise import PCMLikeNoiseModel
 
 LIBRARY_NAME = "libanalog_deploy_ops.so"
-ABI_VERSION = 8
+ABI_VERSION = 9
 
 _enabled = True
 
@@ -45,13 +46,15 @@ _SIGNATURES = {
     "ad_gather_input_stage": [_P, _P, _I64, _P, _I64, _D, _D, _INT, _P, _P, _P, _INT],
     "ad_output_stage": [_P, _I64, _I64, _F, _P, _I64, _D, _D, _D, _D, _U64, _U64, _P, _P, _P, _I64, _P, _P, _P, _INT],
     "ad_tile_forward": [
-        _P, _I64, _P, _P, _I64, _I64, _P, _I64, _D, _D, _INT, _D, _D, _D, _D, _P, _U64, _U64, _P, _P, _I64, _P, _P,
-        _P, _P, _P, _INT,
+        _P, _I64, _P, _P, _I64, _I64, _P, _I64, _D, _D, _INT, _D, _D, _D, _D, _F, _U64, _U64, _P, _P, _I64, _P, _P,
+        _P, _P, _INT,
     ],
     "ad_pcm_program": [_P, _I64, _F, _F, _P, _INT, _F, _F, _U64, _P, _P, _P, _P, _P, _INT],
     "ad_pcm_drift": [_P, _P, _P, _P, _I64, _F, _D, _F, _F, _F, _F, _U64, _P, _INT],
 }
 
+
+_INT_MAX = 2**31 - 1  # the Fortran BLAS's integers
 
 _RESTYPES = {"ad_kernels_abi_version": ctypes.c_int, "ad_output_stage": _I64, "ad_tile_forward": _I64}
 
@@ -270,25 +273,25 @@ def tile_forward(
     x: Tensor | GatheredVectors,
     weight: Tensor,
     io: IOParameters,
-    key: int,
-    stream: int,
+    noise: NoiseStream,
     col_scale: Tensor,
     alpha: Tensor,
     addend: Tensor | None = None,
     bias: Tensor | None = None,
-    factor: Tensor | None = None,
-) -> tuple[Tensor, Tensor, int]:
-    """One tile's analog MVM on the kernel path: input stage (vectors divided by ``factor``
-    when given, as bound management's redo does), ``levels @ weight.T``, then ``output_stage``
-    with row scale ``scale * factor`` and gain ``col_scale * alpha``, then ``addend`` and
-    ``bias``. Returns the outputs, which rows saturated and how many. float32 throughout;
-    ``weight``, ``col_scale``, ``alpha``, ``addend`` (``[rows, out]``) and ``bias`` contiguous."""
+    bm_limit: float | None = None,
+) -> Tensor:
+    """One tile's analog MVM on the kernel path: input stage, ``levels @ weight.T``, then
+    ``output_stage`` with row scale ``scale`` and gain ``col_scale * alpha``, then ``addend`` and
+    ``bias``; then, with ``bm_limit``, iterative bound management: rows that saturated while
+    their input division factor is <= ``bm_limit`` run again, in ascending order, with the
+    factor doubled, until none is left. Each pass takes the next stream of ``noise``. float32
+    throughout; ``weight``, ``col_scale``, ``alpha``, ``addend`` (``[rows, out]``) and ``bias``
+    contiguous."""
     rows, cols = x.shape
     out = weight.shape[0]
     sgemm = _torch_sgemm()
-    if sgemm is not None and rows:
+    if sgemm is not None and rows and max(rows, cols, out) <= _INT_MAX:
         y = torch.empty(rows, out, dtype=torch.float32)
-        saturated = torch.empty(rows, dtype=torch.bool)
         w_noise = io.w_noise if io.w_noise_type != WeightNoiseType.NONE else 0.0
         nm = int(io.noise_management == NoiseManagementType.ABS_MAX)
         if isinstance(x, GatheredVectors):
@@ -296,20 +299,51 @@ def tile_forward(
         else:
             x = x if x.stride(-1) == 1 else x.contiguous()
             vectors = (x.data_ptr(), x.stride(0), None, None)
-        count = _library().ad_tile_forward(
+        key, stream = noise.next()
+        passes = _library().ad_tile_forward(
             *vectors, rows, cols, weight.data_ptr(), out, io.inp_bound, io.inp_res, nm, io.out_noise, w_noise,
-            io.out_bound, io.out_res, _ptr(factor), key, stream, col_scale.data_ptr(), alpha.data_ptr(),
-            alpha.numel(), _ptr(addend), _ptr(bias), sgemm, y.data_ptr(), saturated.data_ptr(), _threads(),
+            io.out_bound, io.out_res, -math.inf if bm_limit is None else bm_limit, key, stream,
+            col_scale.data_ptr(), alpha.data_ptr(), alpha.numel(), _ptr(addend), _ptr(bias), sgemm, y.data_ptr(),
+            _threads(),
         )
-        if count >= 0:
-            return y, saturated, count
-    # Without torch's BLAS (or beyond its 32-bit sizes): the same steps in three calls.
+        if passes < 0:
+            raise RuntimeError(f"ad_tile_forward refused a {rows} x {cols} by {cols} x {out} product")
+        noise.calls += passes
+        return y
+    # Without torch's BLAS (or beyond its 32-bit sizes): the same steps, three calls per pass.
+    y, saturated = _tile_pass(x, weight, io, noise, col_scale, alpha, addend, bias, None)
+    factor = torch.ones(rows, dtype=torch.float32)
+    while bm_limit is not None and (redo := (saturated & (factor <= bm_limit)).nonzero()[:, 0]).numel():
+        factor[redo] *= 2.0
+        y_redo, saturated_redo = _tile_pass(
+            x.index_select(0, redo), weight, io, noise, col_scale, alpha,
+            None if addend is None else addend.index_select(0, redo), bias, factor.index_select(0, redo),
+        )
+        y.index_copy_(0, redo, y_redo)
+        saturated = torch.zeros_like(saturated)
+        saturated[redo] = saturated_redo
+    return y
+
+
+def _tile_pass(
+    x: Tensor | GatheredVectors,
+    weight: Tensor,
+    io: IOParameters,
+    noise: NoiseStream,
+    col_scale: Tensor,
+    alpha: Tensor,
+    addend: Tensor | None,
+    bias: Tensor | None,
+    factor: Tensor | None,
+) -> tuple[Tensor, Tensor]:
+    """tile_forward's steps 1-5 and 7 in three calls (input stage, F.linear, output stage), the
+    vectors divided by ``factor`` when given; returns the outputs and which rows saturated."""
     scale, levels = input_stage(x, io, factor)
     y = torch.nn.functional.linear(levels, weight)
     row_scale = scale if factor is None else scale * factor
     step = io.inp_res * 2 * io.inp_bound if io.inp_res > 0 else 1.0
-    saturated, count = output_stage(y, step, levels, io, key, stream, row_scale, col_scale, alpha, addend, bias)
-    return y, saturated, count
+    saturated, _ = output_stage(y, step, levels, io, *noise.next(), row_scale, col_scale, alpha, addend, bias)
+    return y, saturated
 
 
 def pcm_program(

@@ -191,20 +191,9 @@ def _analog_mvm_kernels(
     weight, out_scale, compensation = weight.contiguous(), out_scale.contiguous(), compensation.contiguous()
     addend = None if addend is None else addend.contiguous()
     bias = None if bias is None else bias.contiguous()
-    # steps 1-5 and 7 (all-zero rows have scale 0), then the digital sums; saturated rows are redone below
-    y, saturated, count = kernels.tile_forward(x, weight, io, *noise.next(), out_scale, compensation, addend, bias)
-    if count and io.bound_management == BoundManagementType.ITERATIVE:  # step 6
-        factor = torch.ones(y.shape[0], dtype=torch.float32)
-        while (redo := _bound_management_rows(saturated, factor, io)).numel():
-            factor[redo] *= 2.0
-            y_redo, saturated_redo, _ = kernels.tile_forward(
-                x.index_select(0, redo), weight, io, *noise.next(), out_scale, compensation,
-                None if addend is None else addend.index_select(0, redo), bias, factor.index_select(0, redo),
-            )
-            y.index_copy_(0, redo, y_redo)
-            saturated = torch.zeros_like(saturated)
-            saturated[redo] = saturated_redo
-    return y
+    iterative = io.bound_management == BoundManagementType.ITERATIVE
+    limit = bound_management_limit(io) if iterative else None
+    return kernels.tile_forward(x, weight, io, noise, out_scale, compensation, addend, bias, limit)
 
 
 def probe_outputs(weight: Tensor, io: IOParameters, generator: Generator | None = None) -> Tensor:

@@ -14,10 +14,9 @@
 extern "C" int64_t ad_tile_forward(const float* x, int64_t ld_x, const int64_t* origins, const int64_t* offsets,
                                    int64_t rows, int64_t cols, const float* weight, int64_t out, double inp_bound,
                                    double inp_res, int abs_max_scaling, double out_noise, double w_noise,
-                                   double out_bound, double out_res, const float* factor, uint64_t key,
+                                   double out_bound, double out_res, float bm_limit, uint64_t key,
                                    uint64_t stream, const float* col_scale, const float* alpha, int64_t alpha_count,
-                                   const float* addend, const float* bias, void* sgemm, float* y, uint8_t* saturated,
-                                   int threads);
+                                   const float* addend, const float* bias, void* sgemm, float* y, int threads);
 
 namespace {
 
@@ -173,13 +172,12 @@ void test_tile_forward() {
   for (int r = 0; r < rows; ++r) origins[r] = r * cols;
   for (int c = 0; c < cols; ++c) offsets[c] = c;
   std::vector<float> dense(rows * out), gathered(rows * out);
-  std::vector<uint8_t> saturated(rows);
   const auto run = [&](const int64_t* o, const int64_t* f, float* y) {
     return ad_tile_forward(x.data(), cols, o, f, rows, cols, w.data(), out, 1.0, inp_res, 1, 0.0, 0.0, 0.0, 0.0,
-                           nullptr, 1, 0, col_scale.data(), alpha.data(), 1, addend.data(), bias.data(),
-                           reinterpret_cast<void*>(naive_sgemm), y, saturated.data(), 2);
+                           1000.0f, 1, 0, col_scale.data(), alpha.data(), 1, addend.data(), bias.data(),
+                           reinterpret_cast<void*>(naive_sgemm), y, 2);
   };
-  check(run(nullptr, nullptr, dense.data()) == 0, "ad_tile_forward without an ADC saturates nothing");
+  check(run(nullptr, nullptr, dense.data()) == 0, "ad_tile_forward without an ADC redoes nothing");
   run(origins.data(), offsets.data(), gathered.data());
   check(std::memcmp(dense.data(), gathered.data(), dense.size() * sizeof(float)) == 0,
         "ad_tile_forward on gathered vectors equals it on dense rows");

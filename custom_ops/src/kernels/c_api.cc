@@ -9,7 +9,7 @@
 
 #define AD_EXPORT extern "C" __attribute__((visibility("default")))
 
-AD_EXPORT int ad_kernels_abi_version() { return 8; }
+AD_EXPORT int ad_kernels_abi_version() { return 9; }
 
 AD_EXPORT void ad_fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, int threads) {
   analog::fill_normal(out, n, key, stream, analog::OpenMpFor(threads));
@@ -45,28 +45,27 @@ using FortranSgemm = void (*)(const char* transa, const char* transb, const int*
                               const float* beta, float* c, const int* ldc);
 
 // analog::tile_forward for dense rows (origins null: row r at x + r * ld_x) or gathered vectors,
-// with weight [out, cols] (row-major) and the GEMM `sgemm`. Returns -1 (doing nothing) when a
-// size exceeds the Fortran BLAS's 32-bit integers.
+// with weight [out, cols] (row-major) and the GEMM `sgemm`. Returns the number of bound-management
+// passes, or -1 (doing nothing) when a size exceeds the Fortran BLAS's 32-bit integers.
 AD_EXPORT int64_t ad_tile_forward(const float* x, int64_t ld_x, const int64_t* origins, const int64_t* offsets,
                                   int64_t rows, int64_t cols, const float* weight, int64_t out, double inp_bound,
                                   double inp_res, int abs_max_scaling, double out_noise, double w_noise,
-                                  double out_bound, double out_res, const float* factor, uint64_t key,
-                                  uint64_t stream, const float* col_scale, const float* alpha, int64_t alpha_count,
-                                  const float* addend, const float* bias, void* sgemm, float* y, uint8_t* saturated,
-                                  int threads) {
+                                  double out_bound, double out_res, float bm_limit, uint64_t key, uint64_t stream,
+                                  const float* col_scale, const float* alpha, int64_t alpha_count,
+                                  const float* addend, const float* bias, void* sgemm, float* y, int threads) {
   if (rows > INT_MAX || cols > INT_MAX || out > INT_MAX) return -1;
-  const int m = static_cast<int>(out), n = static_cast<int>(rows), k = static_cast<int>(cols);
+  const int m = static_cast<int>(out), k = static_cast<int>(cols);
   const auto gemm_function = reinterpret_cast<FortranSgemm>(sgemm);
-  // Column-major, y^T [out, rows] = W [out, cols] (stored as its transpose) times levels^T.
-  const auto gemm = [&](const float* levels, float* product) {
+  // Column-major, y^T [out, n] = W [out, cols] (stored as its transpose) times levels^T.
+  const auto gemm = [&](const float* levels, int64_t n, float* product) {
     const float one = 1.0f, zero = 0.0f;
-    gemm_function("T", "N", &m, &n, &k, &one, weight, &k, levels, &k, &zero, product, &m);
+    const int columns = static_cast<int>(n);
+    gemm_function("T", "N", &m, &columns, &k, &one, weight, &k, levels, &k, &zero, product, &m);
   };
   return analog::tile_forward(analog::Vectors{x, ld_x, origins, offsets}, rows, cols, out,
                               analog::input_params(inp_bound, inp_res, abs_max_scaling != 0),
-                              analog::output_params(out_noise, w_noise, out_bound, out_res), factor, key, stream,
-                              col_scale, alpha, alpha_count, addend, bias, gemm, y, saturated,
-                              analog::OpenMpFor(threads));
+                              analog::output_params(out_noise, w_noise, out_bound, out_res), bm_limit, key, stream,
+                              col_scale, alpha, alpha_count, addend, bias, gemm, y, analog::OpenMpFor(threads));
 }
 
 AD_EXPORT void ad_pcm_program(const float* weight, int64_t n, float conductance_scale, float g_max,

@@ -20,6 +20,49 @@ int64_t input_columns(const Vectors& v, int64_t rows, int64_t k0, int64_t k, con
   return gather_input_stage(v.x, v.origins, rows, v.offsets + k0, k, p, factor, scale, levels, parallel);
 }
 
+// The redo passes of step 6: pass(p, source, redo, factor, flags) runs pass p (1, 2, ..) on the
+// saturated vectors, gathered as `source` (origins[j] of vector redo[j]), divided by factor[j],
+// and sets their new saturation flags. A vector runs again while it saturated and its factor
+// (from 1, doubled per pass) is <= limit; a float factor overflows to infinity (> any finite
+// limit) after at most 128 doublings. Returns the number of passes.
+using RedoPass = std::function<void(int pass, const Vectors& source, const std::vector<int64_t>& redo,
+                                    const float* factor, uint8_t* flags)>;
+int64_t redo_saturated(const Vectors& vectors, int64_t rows, int64_t width, double limit, uint8_t* saturated,
+                       const RedoPass& run) {
+  // Saturated vectors are read again by index: dense rows become gathered ones.
+  std::vector<int64_t> dense_offsets;
+  Vectors source = vectors;
+  if (source.origins == nullptr) {
+    dense_offsets.resize(static_cast<size_t>(width));
+    std::iota(dense_offsets.begin(), dense_offsets.end(), int64_t{0});
+    source.offsets = dense_offsets.data();
+  }
+  std::vector<float> factor(static_cast<size_t>(rows), 1.0f), redo_factor;
+  std::vector<int64_t> redo, origins;
+  std::vector<uint8_t> flags;
+  int pass = 1;
+  for (; pass < kMaxPasses; ++pass) {
+    redo.clear();
+    for (int64_t r = 0; r < rows; ++r) {
+      if (saturated[r] && factor[r] <= limit) redo.push_back(r);
+    }
+    if (redo.empty()) break;
+    origins.resize(redo.size());
+    redo_factor.resize(redo.size());
+    for (size_t j = 0; j < redo.size(); ++j) {
+      factor[redo[j]] *= 2.0f;
+      redo_factor[j] = factor[redo[j]];
+      origins[j] = vectors.origins ? vectors.origins[redo[j]] : redo[j] * vectors.ld_x;
+    }
+    source.origins = origins.data();
+    flags.resize(redo.size());
+    run(pass, source, redo, redo_factor.data(), flags.data());
+    std::fill(saturated, saturated + rows, uint8_t{0});
+    for (size_t j = 0; j < redo.size(); ++j) saturated[redo[j]] = flags[j];
+  }
+  return pass - 1;
+}
+
 // One tile's share of the layer: its column block of `part` (the product of the vectors with the
 // tile's input rows), after the output stage, which also adds the tiles before it (`addend`, the
 // same columns of their running sum) and, for the last tile, the bias; bound management (step 6)
@@ -47,55 +90,27 @@ struct TileRun {
   }
 
   void bound_management(float* part, uint8_t* saturated) const {
-    // Saturated vectors are read again by index: dense rows become gathered ones.
-    std::vector<int64_t> dense_offsets;
-    Vectors source = vectors;
-    if (source.origins == nullptr) {
-      dense_offsets.resize(static_cast<size_t>(k0 + k));
-      std::iota(dense_offsets.begin(), dense_offsets.end(), int64_t{0});
-      source.offsets = dense_offsets.data();
-    }
     const int64_t width = o1 - o0;
-    std::vector<float> factor(static_cast<size_t>(rows), 1.0f);
-    std::vector<int64_t> redo, origins;
-    std::vector<float> redo_factor, scale, levels, y, redo_addend;
-    std::vector<uint8_t> redo_saturated;
-    // A float factor overflows to infinity (> any limit) after at most 128 doublings.
-    for (int pass = 1; pass < kMaxPasses; ++pass) {
-      redo.clear();
-      for (int64_t r = 0; r < rows; ++r) {
-        if (saturated[r] && factor[r] <= config.bound_management.limit) redo.push_back(r);
-      }
-      if (redo.empty()) break;
+    std::vector<float> scale, levels, y, redo_addend;
+    redo_saturated(vectors, rows, k0 + k, config.bound_management.limit, saturated,
+                   [&](int pass, const Vectors& source, const std::vector<int64_t>& redo, const float* factor,
+                       uint8_t* flags) {
       const int64_t n = static_cast<int64_t>(redo.size());
-      origins.resize(redo.size());
-      redo_factor.resize(redo.size());
-      for (int64_t j = 0; j < n; ++j) {
-        factor[redo[j]] *= 2.0f;
-        redo_factor[j] = factor[redo[j]];
-        origins[j] = vectors.origins ? vectors.origins[redo[j]] : redo[j] * vectors.ld_x;
-      }
-      source.origins = origins.data();
       scale.resize(redo.size());
       levels.resize(static_cast<size_t>(n * k));
-      input_columns(source, n, k0, k, config.input, redo_factor.data(), scale.data(), levels.data(), parallel);
+      input_columns(source, n, k0, k, config.input, factor, scale.data(), levels.data(), parallel);
       y.resize(static_cast<size_t>(n * out));
       gemm(levels.data(), n, k, weight, out, y.data());
-      for (int64_t j = 0; j < n; ++j) scale[j] *= redo_factor[j];  // step 7 undoes both scalings
+      for (int64_t j = 0; j < n; ++j) scale[j] *= factor[j];  // step 7 undoes both scalings
       if (addend) {
         redo_addend.resize(static_cast<size_t>(n * width));
         for (int64_t j = 0; j < n; ++j)
           std::copy(addend + redo[j] * out, addend + redo[j] * out + width, redo_addend.data() + j * width);
       }
-      redo_saturated.resize(redo.size());
-      output(y.data(), n, levels.data(), scale.data(), pass, addend ? redo_addend.data() : nullptr, width,
-             redo_saturated.data());
-      for (int64_t r = 0; r < rows; ++r) saturated[r] = 0;
-      for (int64_t j = 0; j < n; ++j) {
+      output(y.data(), n, levels.data(), scale.data(), pass, addend ? redo_addend.data() : nullptr, width, flags);
+      for (int64_t j = 0; j < n; ++j)
         std::copy(y.data() + j * out + o0, y.data() + j * out + o1, part + redo[j] * out + o0);
-        saturated[redo[j]] = redo_saturated[j];
-      }
-    }
+    });
   }
 };
 
@@ -112,20 +127,50 @@ uint64_t noise_stream(uint64_t call, int64_t chunk, int pass) {
   return (call << 24) | (static_cast<uint64_t>(chunk) << 8) | static_cast<uint64_t>(pass);
 }
 
-int64_t tile_forward(const Vectors& vectors, int64_t rows, int64_t cols, int64_t out, const InputParams& input,
-                     const OutputParams& output, const float* factor, uint64_t key, uint64_t stream,
-                     const float* col_scale, const float* alpha, int64_t alpha_count, const float* addend,
-                     const float* bias, const std::function<void(const float* levels, float* y)>& gemm, float* y,
-                     uint8_t* saturated, const ParallelFor& parallel) {
+namespace {
+
+// tile_forward's steps 1-5 and 7 (its first pass, or a redo with factor[r] for row r).
+int64_t tile_pass(const Vectors& vectors, int64_t rows, int64_t cols, int64_t out, const InputParams& input,
+                  const OutputParams& output, const float* factor, uint64_t key, uint64_t stream,
+                  const float* col_scale, const float* alpha, int64_t alpha_count, const float* addend,
+                  const float* bias, const TileGemm& gemm, float* y, uint8_t* saturated, const ParallelFor& parallel) {
   const auto scale = scratch<float>(rows);
   const auto levels = scratch<float>(rows * cols);
   input_columns(vectors, rows, 0, cols, input, factor, scale.get(), levels.get(), parallel);
-  gemm(levels.get(), y);
+  gemm(levels.get(), rows, y);
   if (factor) {
     for (int64_t r = 0; r < rows; ++r) scale[r] *= factor[r];  // step 7 undoes both scalings
   }
   return output_stage(y, rows, out, out, input.step, levels.get(), cols, output, key, stream, scale.get(), col_scale,
                       alpha, alpha_count, addend, out, bias, saturated, parallel);
+}
+
+}  // namespace
+
+int64_t tile_forward(const Vectors& vectors, int64_t rows, int64_t cols, int64_t out, const InputParams& input,
+                     const OutputParams& output, float bm_limit, uint64_t key, uint64_t stream,
+                     const float* col_scale, const float* alpha, int64_t alpha_count, const float* addend,
+                     const float* bias, const TileGemm& gemm, float* y, const ParallelFor& parallel) {
+  std::vector<uint8_t> saturated(static_cast<size_t>(rows));
+  if (tile_pass(vectors, rows, cols, out, input, output, nullptr, key, stream, col_scale, alpha, alpha_count, addend,
+                bias, gemm, y, saturated.data(), parallel) == 0) {
+    return 0;
+  }
+  std::vector<float> redo_addend, redo_y;
+  return redo_saturated(vectors, rows, cols, bm_limit, saturated.data(),
+                        [&](int pass, const Vectors& source, const std::vector<int64_t>& redo, const float* factor,
+                            uint8_t* flags) {
+    const int64_t n = static_cast<int64_t>(redo.size());
+    if (addend) {
+      redo_addend.resize(static_cast<size_t>(n * out));
+      for (int64_t j = 0; j < n; ++j)
+        std::copy(addend + redo[j] * out, addend + (redo[j] + 1) * out, redo_addend.data() + j * out);
+    }
+    redo_y.resize(static_cast<size_t>(n * out));
+    tile_pass(source, n, cols, out, input, output, factor, key, stream + static_cast<uint64_t>(pass), col_scale,
+              alpha, alpha_count, addend ? redo_addend.data() : nullptr, bias, gemm, redo_y.data(), flags, parallel);
+    for (int64_t j = 0; j < n; ++j) std::copy(redo_y.data() + j * out, redo_y.data() + (j + 1) * out, y + redo[j] * out);
+  });
 }
 
 bool layer_mvm(const Vectors& vectors, int64_t rows, const LayerConfig& config, const float* weight,
