@@ -25,7 +25,7 @@ import torch
 from torch import Generator, Tensor
 
 from .config.io import IOParameters
-from .config.enums import NoiseManagementType, WeightNoiseType
+from .config.enums import BoundManagementType, NoiseManagementType, WeightNoiseType
 from .config.noise import PCMLikeNoiseModel
 
 LIBRARY_NAME = "libanalog_deploy_ops.so"
@@ -55,6 +55,7 @@ _SIGNATURES = {
 
 
 _INT_MAX = 2**31 - 1  # the Fortran BLAS's integers
+_FLOAT32 = torch.float32
 
 _RESTYPES = {"ad_kernels_abi_version": ctypes.c_int, "ad_output_stage": _I64, "ad_tile_forward": _I64}
 
@@ -140,16 +141,18 @@ class GatheredVectors:
         return dataclasses.replace(self, origins=self.origins.index_select(0, index))
 
 
-def applicable(*tensors: Tensor | GatheredVectors) -> bool:
+def applicable(*tensors: Tensor | GatheredVectors | None) -> bool:
     """Whether the kernels can stand in for the torch path: built, float32 on the CPU, and no
-    gradient to propagate (the kernels are inference-only). Called on every tile forward, so
-    written for speed."""
+    gradient to propagate (the kernels are inference-only); None items are skipped. Called on
+    every tile forward, so written for speed."""
     if not _enabled or _library() is None:
         return False
     grad = torch.is_grad_enabled()
     for item in tensors:
+        if item is None:
+            continue
         t = item.source if type(item) is GatheredVectors else item
-        if t.dtype is not torch.float32 or not t.is_cpu or (grad and t.requires_grad):
+        if t.dtype is not _FLOAT32 or not t.is_cpu or (grad and t.requires_grad):
             return False
     return True
 
@@ -278,33 +281,34 @@ def tile_forward(
     alpha: Tensor,
     addend: Tensor | None = None,
     bias: Tensor | None = None,
-    bm_limit: float | None = None,
 ) -> Tensor:
     """One tile's analog MVM on the kernel path: input stage, ``levels @ weight.T``, then
     ``output_stage`` with row scale ``scale`` and gain ``col_scale * alpha``, then ``addend`` and
-    ``bias``; then, with ``bm_limit``, iterative bound management: rows that saturated while
-    their input division factor is <= ``bm_limit`` run again, in ascending order, with the
-    factor doubled, until none is left. Each pass takes the next stream of ``noise``. float32
-    throughout; ``weight``, ``col_scale``, ``alpha``, ``addend`` (``[rows, out]``) and ``bias``
-    contiguous."""
+    ``bias``; then, with iterative bound management, rows that saturated while their input
+    division factor is <= ``io.bound_management_limit()`` run again, in ascending order, with
+    the factor doubled, until none is left. Each pass takes the next stream of ``noise``.
+    float32 throughout (``addend``: ``[rows, out]``)."""
     rows, cols = x.shape
     out = weight.shape[0]
+    weight, col_scale, alpha = weight.contiguous(), col_scale.contiguous(), alpha.contiguous()
+    addend = None if addend is None else addend.contiguous()
+    bias = None if bias is None else bias.contiguous()
+    iterative = io.bound_management is BoundManagementType.ITERATIVE
     sgemm = _torch_sgemm()
     if sgemm is not None and rows and max(rows, cols, out) <= _INT_MAX:
-        y = torch.empty(rows, out, dtype=torch.float32)
-        w_noise = io.w_noise if io.w_noise_type != WeightNoiseType.NONE else 0.0
-        nm = int(io.noise_management == NoiseManagementType.ABS_MAX)
-        if isinstance(x, GatheredVectors):
+        y = torch.empty(rows, out, dtype=_FLOAT32)
+        w_noise = 0.0 if io.w_noise_type is WeightNoiseType.NONE else io.w_noise
+        if type(x) is GatheredVectors:
             vectors = (x.source.data_ptr(), 0, x.origins.data_ptr(), x.offsets.data_ptr())
         else:
             x = x if x.stride(-1) == 1 else x.contiguous()
             vectors = (x.data_ptr(), x.stride(0), None, None)
         key, stream = noise.next()
         passes = _library().ad_tile_forward(
-            *vectors, rows, cols, weight.data_ptr(), out, io.inp_bound, io.inp_res, nm, io.out_noise, w_noise,
-            io.out_bound, io.out_res, -math.inf if bm_limit is None else bm_limit, key, stream,
-            col_scale.data_ptr(), alpha.data_ptr(), alpha.numel(), _ptr(addend), _ptr(bias), sgemm, y.data_ptr(),
-            _threads(),
+            *vectors, rows, cols, weight.data_ptr(), out, io.inp_bound, io.inp_res,
+            io.noise_management is NoiseManagementType.ABS_MAX, io.out_noise, w_noise, io.out_bound, io.out_res,
+            io.bound_management_limit() if iterative else -math.inf, key, stream, col_scale.data_ptr(),
+            alpha.data_ptr(), alpha.numel(), _ptr(addend), _ptr(bias), sgemm, y.data_ptr(), _threads(),
         )
         if passes < 0:
             raise RuntimeError(f"ad_tile_forward refused a {rows} x {cols} by {cols} x {out} product")
@@ -312,8 +316,9 @@ def tile_forward(
         return y
     # Without torch's BLAS (or beyond its 32-bit sizes): the same steps, three calls per pass.
     y, saturated = _tile_pass(x, weight, io, noise, col_scale, alpha, addend, bias, None)
-    factor = torch.ones(rows, dtype=torch.float32)
-    while bm_limit is not None and (redo := (saturated & (factor <= bm_limit)).nonzero()[:, 0]).numel():
+    factor = torch.ones(rows, dtype=_FLOAT32)
+    limit = io.bound_management_limit()
+    while iterative and (redo := (saturated & (factor <= limit)).nonzero()[:, 0]).numel():
         factor[redo] *= 2.0
         y_redo, saturated_redo = _tile_pass(
             x.index_select(0, redo), weight, io, noise, col_scale, alpha,

@@ -84,3 +84,11 @@ class IOParameters:
         check_number(owner, "w_noise", self.w_noise, low=0.0)
         check_number(owner, "max_bm_factor", self.max_bm_factor, low=1, integer=True)
         check_number(owner, "max_bm_res", self.max_bm_res, low=0.0, low_inclusive=False)
+
+    def bound_management_limit(self) -> float:
+        """Largest input division factor that bound management may still double:
+        ``max_bm_factor`` and, with a DAC, ``max_bm_res / inp_res`` (aihwkit's two stopping
+        rules)."""
+        if self.inp_res > 0:
+            return min(float(self.max_bm_factor), self.max_bm_res / self.inp_res)
+        return float(self.max_bm_factor)

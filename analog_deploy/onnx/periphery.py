@@ -14,7 +14,6 @@ import numpy as np
 
 from ..config.enums import BoundManagementType, NoiseManagementType, WeightNoiseType
 from ..config.io import IOParameters
-from ..tiles.mvm import bound_management_limit
 
 _NO_BOUND = float(np.finfo(np.float32).max)
 """An input level bound that never clips (the perfect periphery)."""
@@ -49,5 +48,5 @@ def periphery_attributes(io: IOParameters) -> dict[str, Any]:
         "out_inverse_step": _f32(1.0 / out_step) if quantize_out else 0.0,
         "out_level_bound": _f32(io.out_bound / out_step) if quantize_out else 0.0,
         "bound_management": "iterative" if io.bound_management == BoundManagementType.ITERATIVE else "none",
-        "bm_limit": _f32(bound_management_limit(io)),
+        "bm_limit": _f32(io.bound_management_limit()),
     }

@@ -88,19 +88,11 @@ def _analog_pass(
     return output_stage(y, output_noise_std(levels, step, io), io, generator)
 
 
-def bound_management_limit(io: IOParameters) -> float:
-    """Largest input division factor that may still be doubled: ``max_bm_factor`` and, with
-    a DAC, ``max_bm_res / inp_res`` (aihwkit's two stopping rules)."""
-    if io.inp_res > 0:
-        return min(float(io.max_bm_factor), io.max_bm_res / io.inp_res)
-    return float(io.max_bm_factor)
-
-
 def _bound_management_rows(saturated: Tensor, factor: Tensor, io: IOParameters) -> Tensor:
     """Indices of the vectors to run again with their input halved (step 6)."""
     if io.bound_management != BoundManagementType.ITERATIVE:
         return saturated.new_empty(0, dtype=torch.long)
-    return (saturated & (factor <= bound_management_limit(io))).nonzero()[:, 0]
+    return (saturated & (factor <= io.bound_management_limit())).nonzero()[:, 0]
 
 
 def _digital_sums(y: Tensor, addend: Tensor | None, bias: Tensor | None) -> Tensor:
@@ -145,13 +137,13 @@ def analog_mvm(
         ``[N, out]``: the noise-management and bound-management scales undone, times the
         digital gain, then ``addend + y + bias`` in that order.
     """
-    if not io.is_perfect and kernels.applicable(x, weight, *([] if addend is None else [addend])):
+    if not io.is_perfect and kernels.applicable(x, weight, addend):
         out_scale = weight.new_ones(weight.shape[0]) if out_scale is None else out_scale
         compensation = weight.new_ones(1) if compensation is None else compensation
         noise = noise or kernels.NoiseStream(generator)
-        fuse_bias = bias is None or kernels.applicable(bias)  # not when the bias is being trained
-        y = _analog_mvm_kernels(x, weight, io, noise, out_scale, compensation, addend, bias if fuse_bias else None)
-        return y if fuse_bias else _digital_sums(y, None, bias)
+        if bias is None or kernels.applicable(bias):  # not when the bias is being trained
+            return kernels.tile_forward(x, weight, io, noise, out_scale, compensation, addend, bias)
+        return _digital_sums(kernels.tile_forward(x, weight, io, noise, out_scale, compensation, addend), None, bias)
     out_scale = out_scale if compensation is None else (compensation if out_scale is None else out_scale * compensation)
     if isinstance(x, kernels.GatheredVectors):
         x = x.materialize()
@@ -174,26 +166,6 @@ def analog_mvm(
     y = y if out_scale is None else y * out_scale
     y = y.masked_fill(zero_input, 0.0) if bool(zero_input.any()) else y
     return _digital_sums(y, addend, bias)
-
-
-def _analog_mvm_kernels(
-    x: Tensor | kernels.GatheredVectors,
-    weight: Tensor,
-    io: IOParameters,
-    noise: kernels.NoiseStream,
-    out_scale: Tensor,
-    compensation: Tensor,
-    addend: Tensor | None,
-    bias: Tensor | None,
-) -> Tensor:
-    """``analog_mvm`` with the element-wise steps in the fused C++ kernels (same steps, same
-    rounding; the noise comes from ARS, one stream of ``noise`` per pass)."""
-    weight, out_scale, compensation = weight.contiguous(), out_scale.contiguous(), compensation.contiguous()
-    addend = None if addend is None else addend.contiguous()
-    bias = None if bias is None else bias.contiguous()
-    iterative = io.bound_management == BoundManagementType.ITERATIVE
-    limit = bound_management_limit(io) if iterative else None
-    return kernels.tile_forward(x, weight, io, noise, out_scale, compensation, addend, bias, limit)
 
 
 def probe_outputs(weight: Tensor, io: IOParameters, generator: Generator | None = None) -> Tensor:

@@ -7,7 +7,6 @@ import torch
 
 from analog_deploy.config import BoundManagementType, IOParameters, NoiseManagementType
 from analog_deploy.tiles import analog_mvm
-from analog_deploy.tiles.mvm import bound_management_limit
 
 NOISE_OFF = IOParameters(out_noise=0.0)  # default DAC, ADC (out_bound 12), ABS_MAX, ITERATIVE
 
@@ -81,9 +80,9 @@ def test_bound_management_none_clips_the_huge_row_at_out_bound():
 
 
 def test_bound_management_limit_values():
-    assert bound_management_limit(IOParameters()) == pytest.approx(0.25 * 126)  # 31.5 < 1000
-    assert bound_management_limit(IOParameters(max_bm_factor=4)) == 4.0
-    assert bound_management_limit(IOParameters(inp_res=0.0, max_bm_factor=8)) == 8.0
+    assert IOParameters().bound_management_limit() == pytest.approx(0.25 * 126)  # 31.5 < 1000
+    assert IOParameters(max_bm_factor=4).bound_management_limit() == 4.0
+    assert IOParameters(inp_res=0.0, max_bm_factor=8).bound_management_limit() == 8.0
 
 
 @pytest.mark.parametrize("row_scale", [1.0, 3.0, 0.01])
