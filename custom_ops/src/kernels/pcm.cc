@@ -32,35 +32,39 @@ AD_MULTIVERSION void program_blocks(const float* weight, int64_t n, float conduc
                                     float* nu_minus, float* programmed_weight, int64_t begin, int64_t end) {
   float coeff[kMaxProgCoeff] = {};  // zero-padded: a fixed-length Horner loop vectorizes
   for (int c = 0; c < p.prog_coeff_count && c < kMaxProgCoeff; ++c) coeff[c] = p.prog_coeff[c];
-  for (int64_t b = begin; b < end; ++b) {
-    float z[kBlockNormals];
-    normal_block(keys, static_cast<uint64_t>(b) * kBlockCounters, 0, z);
-    const int64_t count = n - b * kBlockCounters < kBlockCounters ? n - b * kBlockCounters : kBlockCounters;
-    float w[kBlockCounters] = {};  // local, zero-padded copy: the lane loop below then vectorizes
-    for (int64_t k = 0; k < count; ++k) w[k] = weight[b * kBlockCounters + k];
-    float out_gp[kBlockCounters], out_gm[kBlockCounters], out_np[kBlockCounters], out_nm[kBlockCounters];
+  for (int64_t batch = begin; batch < end; batch += kMaxBatchBlocks) {
+    const int blocks = static_cast<int>(end - batch < kMaxBatchBlocks ? end - batch : kMaxBatchBlocks);
+    float normals[kMaxBatchBlocks * kBlockNormals];
+    normal_blocks(keys, static_cast<uint64_t>(batch), 0, blocks, normals);
+    for (int64_t b = batch; b < batch + blocks; ++b) {
+      const float* z = normals + (b - batch) * kBlockNormals;
+      const int64_t count = n - b * kBlockCounters < kBlockCounters ? n - b * kBlockCounters : kBlockCounters;
+      float w[kBlockCounters] = {};  // local, zero-padded copy: the lane loop below then vectorizes
+      for (int64_t k = 0; k < count; ++k) w[k] = weight[b * kBlockCounters + k];
+      float out_gp[kBlockCounters], out_gm[kBlockCounters], out_np[kBlockCounters], out_nm[kBlockCounters];
 #pragma omp simd
-    for (int k = 0; k < kBlockCounters; ++k) {
-      const float scaled = w[k] * conductance_scale;
-      const float target_plus = max_f(scaled, 0.0f);
-      const float target_minus = max_f(-scaled, 0.0f);
-      // Programming-noise std: Horner's rule in G / g_max, for both devices in one loop.
-      float std_plus = 0.0f, std_minus = 0.0f;
-      for (int c = kMaxProgCoeff - 1; c >= 0; --c) {
-        std_plus = std_plus * (target_plus / p.g_max) + coeff[c];
-        std_minus = std_minus * (target_minus / p.g_max) + coeff[c];
+      for (int k = 0; k < kBlockCounters; ++k) {
+        const float scaled = w[k] * conductance_scale;
+        const float target_plus = max_f(scaled, 0.0f);
+        const float target_minus = max_f(-scaled, 0.0f);
+        // Programming-noise std: Horner's rule in G / g_max, for both devices in one loop.
+        float std_plus = 0.0f, std_minus = 0.0f;
+        for (int c = kMaxProgCoeff - 1; c >= 0; --c) {
+          std_plus = std_plus * (target_plus / p.g_max) + coeff[c];
+          std_minus = std_minus * (target_minus / p.g_max) + coeff[c];
+        }
+        out_gp[k] = max_f(z[k] * (std_plus * p.prog_std_scale) + target_plus, 0.0f);
+        out_gm[k] = max_f(z[kBlockCounters + k] * (std_minus * p.prog_std_scale) + target_minus, 0.0f);
+        out_np[k] = drift_exponent(target_plus, z[2 * kBlockCounters + k], p);
+        out_nm[k] = drift_exponent(target_minus, z[3 * kBlockCounters + k], p);
       }
-      out_gp[k] = max_f(z[k] * (std_plus * p.prog_std_scale) + target_plus, 0.0f);
-      out_gm[k] = max_f(z[kBlockCounters + k] * (std_minus * p.prog_std_scale) + target_minus, 0.0f);
-      out_np[k] = drift_exponent(target_plus, z[2 * kBlockCounters + k], p);
-      out_nm[k] = drift_exponent(target_minus, z[3 * kBlockCounters + k], p);
-    }
-    for (int64_t k = 0; k < count; ++k) {
-      g_plus[b * kBlockCounters + k] = out_gp[k];
-      g_minus[b * kBlockCounters + k] = out_gm[k];
-      nu_plus[b * kBlockCounters + k] = out_np[k];
-      nu_minus[b * kBlockCounters + k] = out_nm[k];
-      programmed_weight[b * kBlockCounters + k] = (out_gp[k] - out_gm[k]) / conductance_scale;
+      for (int64_t k = 0; k < count; ++k) {
+        g_plus[b * kBlockCounters + k] = out_gp[k];
+        g_minus[b * kBlockCounters + k] = out_gm[k];
+        nu_plus[b * kBlockCounters + k] = out_np[k];
+        nu_minus[b * kBlockCounters + k] = out_nm[k];
+        programmed_weight[b * kBlockCounters + k] = (out_gp[k] - out_gm[k]) / conductance_scale;
+      }
     }
   }
 }
@@ -85,26 +89,30 @@ AD_MULTIVERSION void drift_blocks(const float* g_plus, const float* g_minus, con
                                   float time_factor, const PcmParams& p, const ArsKeys& keys, float* weight,
                                   int64_t begin, int64_t end) {
   constexpr int kDevices = kBlockNormals / 2;  // two normals (G+, G-) per device
-  for (int64_t b = begin; b < end; ++b) {
-    float z[kBlockNormals];
-    normal_block(keys, static_cast<uint64_t>(b) * kBlockCounters, 1, z);
-    const int64_t first = b * kDevices;
-    const int64_t count = n - first < kDevices ? n - first : kDevices;
-    // Local, zero-padded copies: the lane loop below then vectorizes.
-    float gp[kDevices] = {}, gm[kDevices] = {}, np[kDevices] = {}, nm[kDevices] = {}, out[kDevices];
-    for (int64_t k = 0; k < count; ++k) {
-      gp[k] = g_plus[first + k];
-      gm[k] = g_minus[first + k];
-      np[k] = nu_plus[first + k];
-      nm[k] = nu_minus[first + k];
-    }
+  for (int64_t batch = begin; batch < end; batch += kMaxBatchBlocks) {
+    const int blocks = static_cast<int>(end - batch < kMaxBatchBlocks ? end - batch : kMaxBatchBlocks);
+    float normals[kMaxBatchBlocks * kBlockNormals];
+    normal_blocks(keys, static_cast<uint64_t>(batch), 1, blocks, normals);
+    for (int64_t b = batch; b < batch + blocks; ++b) {
+      const float* z = normals + (b - batch) * kBlockNormals;
+      const int64_t first = b * kDevices;
+      const int64_t count = n - first < kDevices ? n - first : kDevices;
+      // Local, zero-padded copies: the lane loop below then vectorizes.
+      float gp[kDevices] = {}, gm[kDevices] = {}, np[kDevices] = {}, nm[kDevices] = {}, out[kDevices];
+      for (int64_t k = 0; k < count; ++k) {
+        gp[k] = g_plus[first + k];
+        gm[k] = g_minus[first + k];
+        np[k] = nu_plus[first + k];
+        nm[k] = nu_minus[first + k];
+      }
 #pragma omp simd
-    for (int k = 0; k < kDevices; ++k) {
-      const float plus = drifted(gp[k], np[k], z[k], log_ratio, time_factor, p);
-      const float minus = drifted(gm[k], nm[k], z[kDevices + k], log_ratio, time_factor, p);
-      out[k] = (plus - minus) / conductance_scale;
+      for (int k = 0; k < kDevices; ++k) {
+        const float plus = drifted(gp[k], np[k], z[k], log_ratio, time_factor, p);
+        const float minus = drifted(gm[k], nm[k], z[kDevices + k], log_ratio, time_factor, p);
+        out[k] = (plus - minus) / conductance_scale;
+      }
+      for (int64_t k = 0; k < count; ++k) weight[first + k] = out[k];
     }
-    for (int64_t k = 0; k < count; ++k) weight[first + k] = out[k];
   }
 }
 
