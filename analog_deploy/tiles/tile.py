@@ -55,6 +55,8 @@ class AnalogTile(nn.Module):
         """Forward-noise keys of the kernel path (drawn from ``generator``)."""
         self.t_inference: float | None = None
         """Seconds after programming the conductances were drifted to (None: not drifted)."""
+        self._kernel_weights: kernels.TileWeights | None = None
+        """The programmed state as the kernels take it, kept across forwards (see ``forward``)."""
         for name in PROGRAMMED_BUFFERS:
             self.register_buffer(name, None)
 
@@ -106,6 +108,7 @@ class AnalogTile(nn.Module):
     def program(self, weight: Tensor) -> None:
         """Program the target block onto conductances: programming noise and drift exponents
         are drawn once; the compensation baseline is read right after."""
+        self._kernel_weights = None  # let the replaced tensors go
         target, scales = self.tile_weight(weight)
         noise_model = self.rpu_config.noise_model
         g_scale = physics.conductance_scale(target, noise_model.g_max).reshape(1)
@@ -154,6 +157,7 @@ class AnalogTile(nn.Module):
         for name in PROGRAMMED_BUFFERS:
             setattr(self, name, None)
         self.t_inference = None
+        self._kernel_weights = None
 
     def forward(
         self,
@@ -165,17 +169,33 @@ class AnalogTile(nn.Module):
     ) -> Tensor:
         """Analog MVM of ``x`` (``[N, in]``, this tile's input slice) with digital output
         scales and drift compensation applied (``[N, out]``), then ``addend + y + bias`` (see
-        ``analog_mvm``)."""
-        analog_weight = self.analog_weight
+        ``analog_mvm``).
+
+        Programmed inference on the kernel path calls ``kernels.tile_forward`` directly, with
+        the programmed state prepared once (``kernels.TileWeights``): it is the hot path of
+        every analog model, and the buffers are read from ``_buffers`` since ``nn.Module``'s
+        attribute lookup of each costs as much as a small layer's element-wise work."""
+        buffers = self._buffers
+        analog_weight, out_scales, alpha = buffers["analog_weight"], buffers["out_scales"], buffers["alpha"]
         if use_programmed and analog_weight is not None:
-            return analog_mvm(
-                x, analog_weight, self.rpu_config.forward, self.generator, self.out_scales, self.noise, self.alpha,
-                addend, bias,
-            )
+            io = self.rpu_config.forward
+            if not io.is_perfect and kernels.applicable(x, addend, bias):
+                weights = self._kernel_weights
+                if weights is None or not weights.holds(analog_weight, out_scales, alpha):
+                    applicable = kernels.applicable(analog_weight, out_scales, alpha)
+                    weights = kernels.TileWeights(analog_weight, out_scales, alpha) if applicable else None
+                    self._kernel_weights = weights
+                if weights is not None:
+                    return kernels.tile_forward(x, weights, io, self.noise, addend, bias)
+            return analog_mvm(x, analog_weight, io, self.generator, out_scales, self.noise, alpha, addend, bias)
         analog_weight, scales = self.tile_weight(weight)
         return analog_mvm(
             x, analog_weight, self.rpu_config.forward, self.generator, scales, self.noise, None, addend, bias
         )
+
+    def _apply(self, fn: Any, recurse: bool = True) -> "AnalogTile":
+        self._kernel_weights = None  # it holds the tensors that .to() and the like replace
+        return super()._apply(fn, recurse)
 
     def get_extra_state(self) -> dict[str, Any]:
         return {
@@ -203,6 +223,7 @@ class AnalogTile(nn.Module):
     ) -> None:
         # The programmed buffers exist only once programmed: take the checkpoint's shapes
         # (or drop ours when the checkpoint holds an unprogrammed tile).
+        self._kernel_weights = None
         for name in PROGRAMMED_BUFFERS:
             key = prefix + name
             if key in state_dict:

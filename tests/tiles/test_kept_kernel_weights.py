@@ -1,0 +1,101 @@
+"""A programmed tile keeps its kernel arguments across forwards (``kernels.TileWeights``): every
+way its programmed state can change must reach the next forward, and copies must not share it."""
+
+import copy
+
+import pytest
+import torch
+
+import analog_deploy as ad
+from analog_deploy import kernels
+
+pytestmark = pytest.mark.skipif(not kernels.available(), reason="the C++ kernel library is not built")
+
+
+def _layer(max_input_size: int) -> ad.AnalogLinear:
+    """A programmed layer without output noise, so its outputs are a function of its state."""
+    config = ad.preset("pcm")
+    config.forward = ad.IOParameters(out_noise=0.0)
+    config.mapping = ad.MappingParameter(max_input_size=max_input_size, max_output_size=8)
+    torch.manual_seed(0)
+    layer = ad.AnalogLinear(24, 10, rpu_config=config).eval()
+    layer.drift_analog_weights(1.0, seed=1)
+    return layer
+
+
+def _run(layer: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad():
+        return layer(x)
+
+
+def _reference(layer: torch.nn.Module, x: torch.Tensor) -> torch.Tensor:
+    with torch.no_grad(), kernels.disabled():
+        return layer(x)
+
+
+X = torch.randn(5, 24, generator=torch.Generator().manual_seed(2))
+TILE_SIZES = [pytest.param(24, id="one tile"), pytest.param(10, id="three tiles")]
+
+
+@pytest.mark.parametrize("max_input_size", TILE_SIZES)
+def test_drift_after_a_forward_reaches_the_next_forward(max_input_size):
+    layer, twin = _layer(max_input_size), _layer(max_input_size)
+    _run(layer, X)  # keeps the kernel arguments of the 1 s state
+    for model in (layer, twin):
+        model.drift_analog_weights(3.15e7, seed=4)
+    torch.testing.assert_close(_run(layer, X), _run(twin, X), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda tile: tile.analog_weight.mul_(0.5), id="in place"),
+        pytest.param(lambda tile: setattr(tile.analog_weight, "data", tile.analog_weight * 0.5), id="data replaced"),
+        pytest.param(lambda tile: setattr(tile, "out_scales", tile.out_scales * 2.0), id="buffer replaced"),
+        pytest.param(lambda tile: tile.alpha.fill_(3.0), id="alpha in place"),
+    ],
+)
+def test_changed_programmed_buffers_reach_the_next_forward(change):
+    layer = _layer(10)
+    before = _run(layer, X)
+    for tile in layer.analog_tiles():
+        change(tile)
+    after = _run(layer, X)
+    assert not torch.equal(after, before)
+    torch.testing.assert_close(after, _reference(layer, X), rtol=1e-5, atol=1e-5)
+
+
+def test_loading_a_state_after_a_forward_gives_the_saved_model():
+    saved, layer = _layer(10), _layer(10)
+    saved.drift_analog_weights(86400.0, seed=7)
+    _run(layer, X)
+    layer.load_state_dict(saved.state_dict())
+    torch.testing.assert_close(_run(layer, X), _run(saved, X), rtol=0, atol=0)
+
+
+def test_a_copy_made_after_a_forward_keeps_its_own_weights():
+    layer = _layer(10)
+    expected = _run(layer, X)
+    copied = copy.deepcopy(layer)
+    for tile in layer.analog_tiles():
+        tile.analog_weight.zero_()
+    torch.testing.assert_close(_run(copied, X), expected, rtol=0, atol=0)
+
+
+def test_reset_after_a_forward_computes_with_the_target_weights():
+    layer = _layer(10)
+    _run(layer, X)
+    for tile in layer.analog_tiles():
+        tile.reset()
+    assert all(tile._kernel_weights is None for tile in layer.analog_tiles())
+    torch.testing.assert_close(_run(layer, X), _reference(layer, X), rtol=1e-5, atol=1e-5)
+
+
+def test_double_precision_after_a_forward_runs_the_torch_path():
+    layer = _layer(10)
+    single = _run(layer, X)
+    layer.double()
+    double = _run(layer, X.double())
+    assert double.dtype == torch.float64
+    assert all(tile._kernel_weights is None for tile in layer.analog_tiles())
+    torch.testing.assert_close(double.float(), single, rtol=1e-4, atol=1e-4)
