@@ -337,8 +337,7 @@ def tile_forward(
             io.noise_management is NoiseManagementType.ABS_MAX, io.out_noise,
             0.0 if io.w_noise_type is WeightNoiseType.NONE else io.w_noise, io.out_bound, io.out_res,
             io.bound_management_limit() if iterative else -math.inf, key, stream, col_scale_address,
-            alpha_address, weights.alpha_count, None if addend is None else addend.data_ptr(),
-            None if bias is None else bias.data_ptr(), sgemm, y.data_ptr(), _threads(),
+            alpha_address, weights.alpha_count, _ptr(addend), _ptr(bias), sgemm, y.data_ptr(), _threads(),
         )
         if passes < 0:
             raise RuntimeError(f"ad_tile_forward refused a {rows} x {cols} by {cols} x {out} product")
