@@ -29,7 +29,7 @@ from .config.enums import BoundManagementType, NoiseManagementType, WeightNoiseT
 from .config.noise import PCMLikeNoiseModel
 
 LIBRARY_NAME = "libanalog_deploy_ops.so"
-ABI_VERSION = 9
+ABI_VERSION = 10
 
 _enabled = True
 
@@ -45,10 +45,7 @@ _SIGNATURES = {
     "ad_input_stage": [_P, _I64, _I64, _I64, _D, _D, _INT, _P, _P, _P, _INT],
     "ad_gather_input_stage": [_P, _P, _I64, _P, _I64, _D, _D, _INT, _P, _P, _P, _INT],
     "ad_output_stage": [_P, _I64, _I64, _F, _P, _I64, _D, _D, _D, _D, _U64, _U64, _P, _P, _P, _I64, _P, _P, _P, _INT],
-    "ad_tile_forward": [
-        _P, _I64, _P, _P, _I64, _I64, _P, _I64, _D, _D, _INT, _D, _D, _D, _D, _F, _U64, _U64, _P, _P, _I64, _P, _P,
-        _P, _P, _INT,
-    ],
+    "ad_tile_forward": [_P, _P, _I64, _P, _P, _I64, _I64, _P, _P, _P, _INT],
     "ad_pcm_program": [_P, _I64, _F, _F, _P, _INT, _F, _F, _U64, _P, _P, _P, _P, _P, _INT],
     "ad_pcm_drift": [_P, _P, _P, _P, _I64, _F, _D, _F, _F, _F, _F, _U64, _P, _INT],
 }
@@ -163,30 +160,65 @@ def draw_key(generator: Generator | None) -> int:
     return int(torch.randint(0, 2**63 - 1, (1,), generator=generator).item())
 
 
+_NO_KEY = 2**64 - 1
+"""NoiseStream's key word before a key is drawn (drawn keys have 63 bits)."""
+
+
 class NoiseStream:
     """The forward noise of one tile on the kernel path: a 63-bit ARS key drawn from the
     tile's generator when first needed, then a call counter as the ARS stream, so every
     output-stage pass gets fresh numbers without a generator draw per call (a draw costs as
-    much as a small layer's element-wise work). Tiles save key and counter in checkpoints."""
+    much as a small layer's element-wise work). Key and counter live in a two-word C array,
+    which ``ad_tile_forward`` advances itself. Tiles save both in checkpoints."""
 
-    __slots__ = ("generator", "key", "calls")
+    __slots__ = ("generator", "state")
 
     def __init__(self, generator: Generator | None) -> None:
         self.generator = generator
-        self.key: int | None = None
-        self.calls = 0
+        self.state = (ctypes.c_uint64 * 2)(_NO_KEY, 0)
+        """{key, calls}, as ``AdTile.noise`` points to it."""
+
+    @property
+    def key(self) -> int | None:
+        """The ARS key, None until drawn."""
+        key = self.state[0]
+        return None if key == _NO_KEY else key
+
+    @key.setter
+    def key(self, key: int | None) -> None:
+        self.state[0] = _NO_KEY if key is None else key
+
+    @property
+    def calls(self) -> int:
+        """The number of streams used so far: the next pass draws stream ``calls``."""
+        return self.state[1]
+
+    @calls.setter
+    def calls(self, calls: int) -> None:
+        self.state[1] = calls
+
+    def __getstate__(self) -> tuple[Generator | None, int | None, int]:
+        return self.generator, self.key, self.calls  # the C array itself does not pickle
+
+    def __setstate__(self, state: tuple[Generator | None, int | None, int]) -> None:
+        self.__init__(state[0])
+        self.key, self.calls = state[1], state[2]
 
     def reset(self) -> None:
         """Draw a new key at the next call (after the generator was re-seeded)."""
-        self.key = None
-        self.calls = 0
+        self.state[0], self.state[1] = _NO_KEY, 0
+
+    def drawn_key(self) -> int:
+        """The key, drawn from the generator if it has not been yet."""
+        if self.state[0] == _NO_KEY:
+            self.state[0] = draw_key(self.generator)
+        return self.state[0]
 
     def next(self) -> tuple[int, int]:
         """(key, stream) of the next output-stage pass."""
-        if self.key is None:
-            self.key = draw_key(self.generator)
-        self.calls += 1
-        return self.key, self.calls - 1
+        key, stream = self.drawn_key(), self.state[1]
+        self.state[1] = stream + 1
+        return key, stream
 
 
 def _ptr(tensor: Tensor | None) -> int | None:
@@ -272,86 +304,97 @@ def _torch_sgemm() -> int | None:
         return None
 
 
-class TileWeights:
-    """A tile's ``[out, in]`` weights, output scales and compensation gain as ``tile_forward``
-    takes them: contiguous, their addresses read once (float32 on the CPU: callers check with
-    ``applicable``).
+class _AdTile(ctypes.Structure):
+    """``AdTile`` of custom_ops/src/kernels/c_api.h."""
 
-    A programmed tile keeps one across its forwards, since its tensors change only when it is
-    programmed, drifted (``alpha`` is replaced, the weights rewritten in place) or loaded;
-    ``holds`` tells whether it still describes the tile's tensors. Together with the tile's
-    direct call of ``tile_forward`` this took 0.01-0.02x of the digital forward off the MLP
-    benchmark and 0.03x off the ResNet: between GEMMs, Python runs several times slower than
-    at batch 1 (its caches are evicted), so each saved step counts."""
+    _fields_ = [
+        ("weight", _P), ("out", _I64), ("col_scale", _P), ("alpha", _P), ("alpha_count", _I64), ("inp_bound", _D),
+        ("inp_res", _D), ("abs_max_scaling", _I64), ("out_noise", _D), ("w_noise", _D), ("out_bound", _D),
+        ("out_res", _D), ("bm_limit", _F), ("sgemm", _P), ("noise", _P),
+    ]
 
-    __slots__ = ("weight", "col_scale", "alpha", "out", "alpha_count", "addresses")
 
-    def __init__(self, weight: Tensor, col_scale: Tensor, alpha: Tensor) -> None:
+class KernelTile:
+    """A tile as ``tile_forward`` takes it: its ``[out, in]`` weights, output scales and
+    compensation gain (contiguous float32 on the CPU: callers check with ``applicable``), its IO
+    parameters and noise stream, packed once into the library's ``AdTile``.
+
+    A programmed tile keeps one across its forwards, since all this changes only when the tile
+    is programmed, drifted (``alpha`` is replaced, the weights rewritten in place), loaded or
+    re-configured; ``holds`` tells whether it still describes the tile. Each forward then passes
+    one pointer instead of two dozen converted arguments and the library advances the noise
+    stream itself: between GEMMs Python runs several times slower than at batch 1 (its caches
+    are evicted), so each saved step counts. Kept tiles took 0.01-0.02x of the digital forward
+    off the MLP benchmark and 0.03x off the ResNet; the packed arguments (with the layer's
+    direct parameter reads) another 0.01-0.02x off the MLP."""
+
+    __slots__ = ("weight", "col_scale", "alpha", "io", "io_fields", "noise", "addresses", "out", "arguments", "pointer")
+
+    def __init__(self, weight: Tensor, col_scale: Tensor, alpha: Tensor, io: IOParameters, noise: NoiseStream) -> None:
         self.weight, self.col_scale, self.alpha = weight.contiguous(), col_scale.contiguous(), alpha.contiguous()
-        self.out = self.weight.shape[0]
-        self.alpha_count = self.alpha.numel()
+        self.io, self.io_fields = io, dict(io.__dict__)  # copied: holds() sees fields set later
+        self.noise = noise
         self.addresses = (self.weight.data_ptr(), self.col_scale.data_ptr(), self.alpha.data_ptr())
+        self.out = self.weight.shape[0]
+        iterative = io.bound_management is BoundManagementType.ITERATIVE
+        self.arguments = _AdTile(
+            self.addresses[0], self.out, self.addresses[1], self.addresses[2], self.alpha.numel(), io.inp_bound,
+            io.inp_res, io.noise_management is NoiseManagementType.ABS_MAX, io.out_noise,
+            0.0 if io.w_noise_type is WeightNoiseType.NONE else io.w_noise, io.out_bound, io.out_res,
+            io.bound_management_limit() if iterative else -math.inf, _torch_sgemm(), ctypes.addressof(noise.state),
+        )
+        self.pointer = ctypes.addressof(self.arguments) if self.arguments.sgemm and self.out <= _INT_MAX else None
+        """The ``AdTile*`` of ``ad_tile_forward``; None without torch's BLAS (or beyond its sizes)."""
 
-    def holds(self, weight: Tensor, col_scale: Tensor, alpha: Tensor) -> bool:
+    def holds(self, weight: Tensor, col_scale: Tensor, alpha: Tensor, io: IOParameters) -> bool:
         """Whether these are the tensors it was made from, on the same memory (which a copy of
-        the module, or ``.data =``, would change)."""
+        the module, or ``.data =``, would change), and the same IO parameters."""
         return (
             weight is self.weight
             and col_scale is self.col_scale
             and alpha is self.alpha
+            and io is self.io
             and (weight.data_ptr(), col_scale.data_ptr(), alpha.data_ptr()) == self.addresses
+            and io.__dict__ == self.io_fields
         )
 
 
 def tile_forward(
-    x: Tensor | GatheredVectors,
-    weights: TileWeights,
-    io: IOParameters,
-    noise: NoiseStream,
-    addend: Tensor | None = None,
-    bias: Tensor | None = None,
+    x: Tensor | GatheredVectors, tile: KernelTile, addend: Tensor | None = None, bias: Tensor | None = None
 ) -> Tensor:
-    """One tile's analog MVM on the kernel path: input stage, ``levels @ weights.weight.T``,
-    then ``output_stage`` with row scale ``scale`` and gain ``col_scale * alpha``, then
-    ``addend`` and ``bias``; then, with iterative bound management, rows that saturated while
-    their input division factor is <= ``io.bound_management_limit()`` run again, in ascending
-    order, with the factor doubled, until none is left. Each pass takes the next stream of
-    ``noise``. float32 throughout (``addend``: ``[rows, out]``)."""
+    """One tile's analog MVM on the kernel path: input stage, ``levels @ tile.weight.T``, then
+    ``output_stage`` with row scale ``scale`` and gain ``col_scale * alpha``, then ``addend``
+    and ``bias``; then, with iterative bound management, rows that saturated while their input
+    division factor is <= ``io.bound_management_limit()`` run again, in ascending order, with
+    the factor doubled, until none is left. Each pass takes the next stream of the tile's noise.
+    float32 throughout (``addend``: ``[rows, out]``)."""
     rows, cols = x.shape
-    out = weights.out
     addend = None if addend is None else addend.contiguous()
     bias = None if bias is None else bias.contiguous()
-    iterative = io.bound_management is BoundManagementType.ITERATIVE
-    sgemm = _torch_sgemm()
-    if sgemm is not None and rows and max(rows, cols, out) <= _INT_MAX:
-        y = torch.empty(rows, out, dtype=_FLOAT32)
+    if tile.pointer is not None and rows and max(rows, cols) <= _INT_MAX:
+        y = torch.empty(rows, tile.out, dtype=_FLOAT32)
+        tile.noise.drawn_key()
         if type(x) is GatheredVectors:
             vectors = (x.source.data_ptr(), 0, x.origins.data_ptr(), x.offsets.data_ptr())
         else:
             x = x if x.stride(-1) == 1 else x.contiguous()
             vectors = (x.data_ptr(), x.stride(0), None, None)
-        weight_address, col_scale_address, alpha_address = weights.addresses
-        key, stream = noise.next()
         passes = _library().ad_tile_forward(
-            *vectors, rows, cols, weight_address, out, io.inp_bound, io.inp_res,
-            io.noise_management is NoiseManagementType.ABS_MAX, io.out_noise,
-            0.0 if io.w_noise_type is WeightNoiseType.NONE else io.w_noise, io.out_bound, io.out_res,
-            io.bound_management_limit() if iterative else -math.inf, key, stream, col_scale_address,
-            alpha_address, weights.alpha_count, _ptr(addend), _ptr(bias), sgemm, y.data_ptr(), _threads(),
+            tile.pointer, *vectors, rows, cols, _ptr(addend), _ptr(bias), y.data_ptr(), _threads()
         )
         if passes < 0:
-            raise RuntimeError(f"ad_tile_forward refused a {rows} x {cols} by {cols} x {out} product")
-        noise.calls += passes
+            raise RuntimeError(f"ad_tile_forward refused a {rows} x {cols} by {cols} x {tile.out} product")
         return y
     # Without torch's BLAS (or beyond its 32-bit sizes): the same steps, three calls per pass.
-    y, saturated = _tile_pass(x, weights, io, noise, addend, bias, None)
+    iterative = tile.io.bound_management is BoundManagementType.ITERATIVE
+    y, saturated = _tile_pass(x, tile, addend, bias, None)
     factor = torch.ones(rows, dtype=_FLOAT32)
-    limit = io.bound_management_limit()
+    limit = tile.io.bound_management_limit()
     while iterative and (redo := (saturated & (factor <= limit)).nonzero()[:, 0]).numel():
         factor[redo] *= 2.0
         y_redo, saturated_redo = _tile_pass(
-            x.index_select(0, redo), weights, io, noise,
-            None if addend is None else addend.index_select(0, redo), bias, factor.index_select(0, redo),
+            x.index_select(0, redo), tile, None if addend is None else addend.index_select(0, redo), bias,
+            factor.index_select(0, redo),
         )
         y.index_copy_(0, redo, y_redo)
         saturated = torch.zeros_like(saturated)
@@ -360,22 +403,17 @@ def tile_forward(
 
 
 def _tile_pass(
-    x: Tensor | GatheredVectors,
-    weights: TileWeights,
-    io: IOParameters,
-    noise: NoiseStream,
-    addend: Tensor | None,
-    bias: Tensor | None,
-    factor: Tensor | None,
+    x: Tensor | GatheredVectors, tile: KernelTile, addend: Tensor | None, bias: Tensor | None, factor: Tensor | None
 ) -> tuple[Tensor, Tensor]:
     """tile_forward's steps 1-5 and 7 in three calls (input stage, F.linear, output stage), the
     vectors divided by ``factor`` when given; returns the outputs and which rows saturated."""
+    io = tile.io
     scale, levels = input_stage(x, io, factor)
-    y = torch.nn.functional.linear(levels, weights.weight)
+    y = torch.nn.functional.linear(levels, tile.weight)
     row_scale = scale if factor is None else scale * factor
     step = io.inp_res * 2 * io.inp_bound if io.inp_res > 0 else 1.0
     saturated, _ = output_stage(
-        y, step, levels, io, *noise.next(), row_scale, weights.col_scale, weights.alpha, addend, bias
+        y, step, levels, io, *tile.noise.next(), row_scale, tile.col_scale, tile.alpha, addend, bias
     )
     return y, saturated
 

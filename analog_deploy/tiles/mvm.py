@@ -140,11 +140,10 @@ def analog_mvm(
     if not io.is_perfect and kernels.applicable(x, weight, addend):
         out_scale = weight.new_ones(weight.shape[0]) if out_scale is None else out_scale
         compensation = weight.new_ones(1) if compensation is None else compensation
-        weights = kernels.TileWeights(weight, out_scale, compensation)
-        noise = noise or kernels.NoiseStream(generator)
+        tile = kernels.KernelTile(weight, out_scale, compensation, io, noise or kernels.NoiseStream(generator))
         if bias is None or kernels.applicable(bias):  # not when the bias is being trained
-            return kernels.tile_forward(x, weights, io, noise, addend, bias)
-        return _digital_sums(kernels.tile_forward(x, weights, io, noise, addend), None, bias)
+            return kernels.tile_forward(x, tile, addend, bias)
+        return _digital_sums(kernels.tile_forward(x, tile, addend), None, bias)
     out_scale = out_scale if compensation is None else (compensation if out_scale is None else out_scale * compensation)
     if isinstance(x, kernels.GatheredVectors):
         x = x.materialize()

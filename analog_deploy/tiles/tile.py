@@ -55,7 +55,7 @@ class AnalogTile(nn.Module):
         """Forward-noise keys of the kernel path (drawn from ``generator``)."""
         self.t_inference: float | None = None
         """Seconds after programming the conductances were drifted to (None: not drifted)."""
-        self._kernel_weights: kernels.TileWeights | None = None
+        self._kernel_tile: kernels.KernelTile | None = None
         """The programmed state as the kernels take it, kept across forwards (see ``forward``)."""
         for name in PROGRAMMED_BUFFERS:
             self.register_buffer(name, None)
@@ -108,7 +108,7 @@ class AnalogTile(nn.Module):
     def program(self, weight: Tensor) -> None:
         """Program the target block onto conductances: programming noise and drift exponents
         are drawn once; the compensation baseline is read right after."""
-        self._kernel_weights = None  # let the replaced tensors go
+        self._kernel_tile = None  # let the replaced tensors go
         target, scales = self.tile_weight(weight)
         noise_model = self.rpu_config.noise_model
         g_scale = physics.conductance_scale(target, noise_model.g_max).reshape(1)
@@ -157,7 +157,7 @@ class AnalogTile(nn.Module):
         for name in PROGRAMMED_BUFFERS:
             setattr(self, name, None)
         self.t_inference = None
-        self._kernel_weights = None
+        self._kernel_tile = None
 
     def forward(
         self,
@@ -172,7 +172,7 @@ class AnalogTile(nn.Module):
         ``analog_mvm``).
 
         Programmed inference on the kernel path calls ``kernels.tile_forward`` directly, with
-        the programmed state prepared once (``kernels.TileWeights``): it is the hot path of
+        the programmed state prepared once (``kernels.KernelTile``): it is the hot path of
         every analog model, and the buffers are read from ``_buffers`` since ``nn.Module``'s
         attribute lookup of each costs as much as a small layer's element-wise work."""
         buffers = self._buffers
@@ -180,21 +180,27 @@ class AnalogTile(nn.Module):
         if use_programmed and analog_weight is not None:
             io = self.rpu_config.forward
             if not io.is_perfect and kernels.applicable(x, addend, bias):
-                weights = self._kernel_weights
-                if weights is None or not weights.holds(analog_weight, out_scales, alpha):
+                kept = self._kernel_tile
+                if kept is None or not kept.holds(analog_weight, out_scales, alpha, io):
                     applicable = kernels.applicable(analog_weight, out_scales, alpha)
-                    weights = kernels.TileWeights(analog_weight, out_scales, alpha) if applicable else None
-                    self._kernel_weights = weights
-                if weights is not None:
-                    return kernels.tile_forward(x, weights, io, self.noise, addend, bias)
+                    kept = kernels.KernelTile(analog_weight, out_scales, alpha, io, self.noise) if applicable else None
+                    self._kernel_tile = kept
+                if kept is not None:
+                    return kernels.tile_forward(x, kept, addend, bias)
             return analog_mvm(x, analog_weight, io, self.generator, out_scales, self.noise, alpha, addend, bias)
         analog_weight, scales = self.tile_weight(weight)
         return analog_mvm(
             x, analog_weight, self.rpu_config.forward, self.generator, scales, self.noise, None, addend, bias
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        # Copies and pickles leave the kept kernel tile behind: it points into this tile's memory.
+        state = self.__dict__.copy()
+        state["_kernel_tile"] = None
+        return state
+
     def _apply(self, fn: Any, recurse: bool = True) -> "AnalogTile":
-        self._kernel_weights = None  # it holds the tensors that .to() and the like replace
+        self._kernel_tile = None  # it holds the tensors that .to() and the like replace
         return super()._apply(fn, recurse)
 
     def get_extra_state(self) -> dict[str, Any]:
@@ -223,7 +229,7 @@ class AnalogTile(nn.Module):
     ) -> None:
         # The programmed buffers exist only once programmed: take the checkpoint's shapes
         # (or drop ours when the checkpoint holds an unprogrammed tile).
-        self._kernel_weights = None
+        self._kernel_tile = None
         for name in PROGRAMMED_BUFFERS:
             key = prefix + name
             if key in state_dict:

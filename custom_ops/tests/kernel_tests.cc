@@ -7,16 +7,10 @@
 #include <cstring>
 #include <vector>
 
+#include "c_api.h"
 #include "fastmath.h"
 #include "layer_mvm.h"
 #include "random.h"
-
-extern "C" int64_t ad_tile_forward(const float* x, int64_t ld_x, const int64_t* origins, const int64_t* offsets,
-                                   int64_t rows, int64_t cols, const float* weight, int64_t out, double inp_bound,
-                                   double inp_res, int abs_max_scaling, double out_noise, double w_noise,
-                                   double out_bound, double out_res, float bm_limit, uint64_t key,
-                                   uint64_t stream, const float* col_scale, const float* alpha, int64_t alpha_count,
-                                   const float* addend, const float* bias, void* sgemm, float* y, int threads);
 
 namespace {
 
@@ -172,12 +166,14 @@ void test_tile_forward() {
   for (int r = 0; r < rows; ++r) origins[r] = r * cols;
   for (int c = 0; c < cols; ++c) offsets[c] = c;
   std::vector<float> dense(rows * out), gathered(rows * out);
+  uint64_t noise[2] = {1, 0};
+  const AdTile tile{w.data(), out, col_scale.data(), alpha.data(), 1, 1.0, inp_res, 1, 0.0, 0.0, 0.0, 0.0,
+                    1000.0f, reinterpret_cast<void*>(naive_sgemm), noise};
   const auto run = [&](const int64_t* o, const int64_t* f, float* y) {
-    return ad_tile_forward(x.data(), cols, o, f, rows, cols, w.data(), out, 1.0, inp_res, 1, 0.0, 0.0, 0.0, 0.0,
-                           1000.0f, 1, 0, col_scale.data(), alpha.data(), 1, addend.data(), bias.data(),
-                           reinterpret_cast<void*>(naive_sgemm), y, 2);
+    return ad_tile_forward(&tile, x.data(), cols, o, f, rows, cols, addend.data(), bias.data(), y, 2);
   };
   check(run(nullptr, nullptr, dense.data()) == 0, "ad_tile_forward without an ADC redoes nothing");
+  check(noise[0] == 1 && noise[1] == 1, "ad_tile_forward advances the noise stream past the one pass it used");
   run(origins.data(), offsets.data(), gathered.data());
   check(std::memcmp(dense.data(), gathered.data(), dense.size() * sizeof(float)) == 0,
         "ad_tile_forward on gathered vectors equals it on dense rows");

@@ -1,15 +1,15 @@
-// The C ABI of the kernels, for Python (ctypes) and any other host. Every function takes
-// plain pointers and sizes and keeps no state.
+// The C ABI of the kernels (c_api.h).
 #include <climits>
 #include <cstdint>
 
+#include "c_api.h"
 #include "layer_mvm.h"
 #include "mvm.h"
 #include "pcm.h"
 
 #define AD_EXPORT extern "C" __attribute__((visibility("default")))
 
-AD_EXPORT int ad_kernels_abi_version() { return 9; }
+AD_EXPORT int ad_kernels_abi_version() { return 10; }
 
 AD_EXPORT void ad_fill_normal(float* out, int64_t n, uint64_t key, uint64_t stream, int threads) {
   analog::fill_normal(out, n, key, stream, analog::OpenMpFor(threads));
@@ -44,28 +44,28 @@ using FortranSgemm = void (*)(const char* transa, const char* transb, const int*
                               const float* alpha, const float* a, const int* lda, const float* b, const int* ldb,
                               const float* beta, float* c, const int* ldc);
 
-// analog::tile_forward for dense rows (origins null: row r at x + r * ld_x) or gathered vectors,
-// with weight [out, cols] (row-major) and the GEMM `sgemm`. Returns the number of bound-management
-// passes, or -1 (doing nothing) when a size exceeds the Fortran BLAS's 32-bit integers.
-AD_EXPORT int64_t ad_tile_forward(const float* x, int64_t ld_x, const int64_t* origins, const int64_t* offsets,
-                                  int64_t rows, int64_t cols, const float* weight, int64_t out, double inp_bound,
-                                  double inp_res, int abs_max_scaling, double out_noise, double w_noise,
-                                  double out_bound, double out_res, float bm_limit, uint64_t key, uint64_t stream,
-                                  const float* col_scale, const float* alpha, int64_t alpha_count,
-                                  const float* addend, const float* bias, void* sgemm, float* y, int threads) {
-  if (rows > INT_MAX || cols > INT_MAX || out > INT_MAX) return -1;
-  const int m = static_cast<int>(out), k = static_cast<int>(cols);
-  const auto gemm_function = reinterpret_cast<FortranSgemm>(sgemm);
+AD_EXPORT int64_t ad_tile_forward(const AdTile* tile, const float* x, int64_t ld_x, const int64_t* origins,
+                                  const int64_t* offsets, int64_t rows, int64_t cols, const float* addend,
+                                  const float* bias, float* y, int threads) {
+  if (rows > INT_MAX || cols > INT_MAX || tile->out > INT_MAX) return -1;
+  const int m = static_cast<int>(tile->out), k = static_cast<int>(cols);
+  const auto gemm_function = reinterpret_cast<FortranSgemm>(tile->sgemm);
+  const float* weight = tile->weight;
   // Column-major, y^T [out, n] = W [out, cols] (stored as its transpose) times levels^T.
   const auto gemm = [&](const float* levels, int64_t n, float* product) {
     const float one = 1.0f, zero = 0.0f;
     const int columns = static_cast<int>(n);
     gemm_function("T", "N", &m, &columns, &k, &one, weight, &k, levels, &k, &zero, product, &m);
   };
-  return analog::tile_forward(analog::Vectors{x, ld_x, origins, offsets}, rows, cols, out,
-                              analog::input_params(inp_bound, inp_res, abs_max_scaling != 0),
-                              analog::output_params(out_noise, w_noise, out_bound, out_res), bm_limit, key, stream,
-                              col_scale, alpha, alpha_count, addend, bias, gemm, y, analog::OpenMpFor(threads));
+  const uint64_t stream = tile->noise[1];
+  const int64_t passes = analog::tile_forward(
+      analog::Vectors{x, ld_x, origins, offsets}, rows, cols, tile->out,
+      analog::input_params(tile->inp_bound, tile->inp_res, tile->abs_max_scaling != 0),
+      analog::output_params(tile->out_noise, tile->w_noise, tile->out_bound, tile->out_res), tile->bm_limit,
+      tile->noise[0], stream, tile->col_scale, tile->alpha, tile->alpha_count, addend, bias, gemm, y,
+      analog::OpenMpFor(threads));
+  tile->noise[1] = stream + 1 + static_cast<uint64_t>(passes);
+  return passes;
 }
 
 AD_EXPORT void ad_pcm_program(const float* weight, int64_t n, float conductance_scale, float g_max,

@@ -1,7 +1,9 @@
-"""A programmed tile keeps its kernel arguments across forwards (``kernels.TileWeights``): every
-way its programmed state can change must reach the next forward, and copies must not share it."""
+"""A programmed tile keeps its kernel arguments across forwards (``kernels.KernelTile``): every
+way its programmed state, IO parameters or noise stream can change must reach the next forward,
+and copies must not share it."""
 
 import copy
+import io
 
 import pytest
 import torch
@@ -87,7 +89,7 @@ def test_reset_after_a_forward_computes_with_the_target_weights():
     _run(layer, X)
     for tile in layer.analog_tiles():
         tile.reset()
-    assert all(tile._kernel_weights is None for tile in layer.analog_tiles())
+    assert all(tile._kernel_tile is None for tile in layer.analog_tiles())
     torch.testing.assert_close(_run(layer, X), _reference(layer, X), rtol=1e-5, atol=1e-5)
 
 
@@ -97,5 +99,46 @@ def test_double_precision_after_a_forward_runs_the_torch_path():
     layer.double()
     double = _run(layer, X.double())
     assert double.dtype == torch.float64
-    assert all(tile._kernel_weights is None for tile in layer.analog_tiles())
+    assert all(tile._kernel_tile is None for tile in layer.analog_tiles())
     torch.testing.assert_close(double.float(), single, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda config: setattr(config.forward, "inp_res", 1 / 14), id="field set"),
+        pytest.param(lambda config: setattr(config, "forward", ad.IOParameters(out_noise=0.0, out_bound=0.5)),
+                     id="parameters replaced"),
+    ],
+)
+def test_changed_io_parameters_reach_the_next_forward(change):
+    layer = _layer(10)
+    before = _run(layer, X)
+    change(layer.rpu_config)  # the tiles share the layer's config
+    after = _run(layer, X)
+    assert not torch.equal(after, before)
+    torch.testing.assert_close(after, _reference(layer, X), rtol=1e-5, atol=1e-5)
+
+
+def test_reseeding_a_tile_after_a_forward_restarts_its_noise():
+    torch.manual_seed(0)
+    layer = ad.AnalogLinear(24, 10, rpu_config=ad.preset("pcm")).eval()
+    layer.program_analog_weights(seed=1)
+    (tile,) = layer.analog_tiles()
+    assert not torch.equal(_run(layer, X), _run(layer, X))  # each forward draws fresh noise
+    tile.manual_seed(5)
+    again = _run(layer, X)
+    tile.manual_seed(5)
+    torch.testing.assert_close(_run(layer, X), again, rtol=0, atol=0)
+    tile.manual_seed(6)
+    assert not torch.equal(_run(layer, X), again)
+
+
+def test_a_pickled_layer_after_a_forward_gives_the_same_outputs():
+    layer = _layer(10)
+    _run(layer, X)
+    buffer = io.BytesIO()
+    torch.save(layer, buffer)
+    buffer.seek(0)
+    loaded = torch.load(buffer, weights_only=False)
+    torch.testing.assert_close(_run(loaded, X), _run(layer, X), rtol=0, atol=0)
