@@ -156,15 +156,24 @@ class AnalogModuleBase(nn.Module):
         self._build_tiles(self.weight.shape[0], self.weight_matrix().shape[1], len(self._tile_groups))
 
     # --------------------------------------------------------------- weights
+    def _parameter(self, name: str) -> Tensor | None:
+        """``getattr(self, name)`` for the weight or bias, read from ``_parameters`` where it
+        is one: ``nn.Module.__getattr__`` costs microseconds per name between GEMMs, as much as
+        a small layer's element-wise work (the two lookups of a forward were 0.01x of the MLP
+        benchmark)."""
+        parameters = self._parameters
+        return parameters[name] if name in parameters else getattr(self, name)
+
     def weight_matrix(self) -> Tensor:
         """The target weights as the ``[out, in]`` matrix the tiles hold (convolutions:
         ``[out, in / groups * prod(kernel_size)]``)."""
-        return self.weight.reshape(self.weight.shape[0], -1)
+        weight = self._parameter("weight")
+        return weight.reshape(weight.shape[0], -1)
 
     def analog_mvm(self, x: Tensor | kernels.GatheredVectors, group: int = 0) -> Tensor:
         """``x @ weight_matrix.T + bias`` for one group's rows, through that group's tiles (the
         tiles' digital periphery adds the bias)."""
-        return tiled_mvm(self._tile_groups[group], x, self.weight_matrix(), not self.training, self.bias)
+        return tiled_mvm(self._tile_groups[group], x, self.weight_matrix(), not self.training, self._parameter("bias"))
 
     def _assemble(self, blocks: Iterator[tuple[AnalogTile, Tensor]]) -> Tensor:
         matrix = torch.empty_like(self.weight_matrix().detach())

@@ -80,7 +80,7 @@ class AnalogLinear(AnalogModuleBase):
 
     def weight_matrix(self) -> Tensor:
         """The ``[out, in]`` weight itself."""
-        return self.weight
+        return self._parameter("weight")
 
     def extra_repr(self) -> str:
         return (
