@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import analog_deploy as ad  # noqa: E402
 from analog_deploy import onnx as adx  # noqa: E402
-from analog_deploy.onnx.export import save_atomic  # noqa: E402
+from analog_deploy.onnx.export import quiet_exporter, save_atomic  # noqa: E402
 from models import mlp, resnet18  # noqa: E402
 
 
@@ -86,9 +86,10 @@ def compare(digital: nn.Module, x: torch.Tensor, rounds: int, calls: int, thread
 
 
 def _digital_file(model: nn.Module, x: torch.Tensor, folder: Path) -> Path:
-    program = torch.onnx.export(
-        model, (x,), dynamo=True, verbose=False, dynamic_shapes=({0: torch.export.Dim("batch")},)
-    )
+    with quiet_exporter():
+        program = torch.onnx.export(
+            model, (x,), dynamo=True, verbose=False, dynamic_shapes=({0: torch.export.Dim("batch")},)
+        )
     path = folder / "digital.onnx"
     save_atomic(program.model_proto, path)
     return path

@@ -170,7 +170,7 @@ def export(
         drift_analog_weights(model, t_inference)
     batch = {0: torch.export.Dim("batch")} if dynamic_batch else None
     dynamic_shapes = (batch, None) if time_parametric else tuple(batch for _ in inputs) if dynamic_batch else None
-    with _export_forms(model, seed, clock), _quiet_exporter():
+    with _export_forms(model, seed, clock), quiet_exporter():
         program = torch.onnx.export(
             traced,
             inputs,
@@ -191,7 +191,7 @@ def export(
 
 
 @contextlib.contextmanager
-def _quiet_exporter() -> Iterator[None]:
+def quiet_exporter() -> Iterator[None]:
     """Silence torch.onnx's progress logging and torch.export's deprecation chatter."""
     logger = logging.getLogger("torch.onnx")
     level = logger.level
