@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import math
 import os
+import threading
 import warnings
 from collections.abc import Iterator
 from importlib import resources
@@ -171,12 +172,13 @@ class NoiseStream:
     much as a small layer's element-wise work). Key and counter live in a two-word C array,
     which ``ad_tile_forward`` advances itself. Tiles save both in checkpoints."""
 
-    __slots__ = ("generator", "state")
+    __slots__ = ("generator", "state", "_lock")
 
     def __init__(self, generator: Generator | None) -> None:
         self.generator = generator
         self.state = (ctypes.c_uint64 * 2)(_NO_KEY, 0)
         """{key, calls}, as ``AdTile.noise`` points to it."""
+        self._lock = threading.Lock()
 
     @property
     def key(self) -> int | None:
@@ -215,9 +217,11 @@ class NoiseStream:
         return self.state[0]
 
     def next(self) -> tuple[int, int]:
-        """(key, stream) of the next output-stage pass."""
-        key, stream = self.drawn_key(), self.state[1]
-        self.state[1] = stream + 1
+        """(key, stream) of the next output-stage pass; threads that share the stream each get
+        a stream of their own, as from ``ad_tile_forward``'s atomic counter."""
+        with self._lock:
+            key, stream = self.drawn_key(), self.state[1]
+            self.state[1] = stream + 1
         return key, stream
 
 

@@ -2,6 +2,7 @@
 way its programmed state, IO parameters or noise stream can change must reach the next forward,
 and copies must not share it."""
 
+import concurrent.futures
 import copy
 import io
 
@@ -142,3 +143,30 @@ def test_a_pickled_layer_after_a_forward_gives_the_same_outputs():
     buffer.seek(0)
     loaded = torch.load(buffer, weights_only=False)
     torch.testing.assert_close(_run(loaded, X), _run(layer, X), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("one_call", [pytest.param(True, id="one C call"), pytest.param(False, id="three calls")])
+def test_concurrent_forwards_of_one_tile_never_share_a_noise_stream(monkeypatch, one_call):
+    """Torch and the kernels run without the GIL, so two threads can be inside one tile's forward
+    at once: each must still draw noise of its own (on the kernel path, a stream of its own from
+    the tile's counter)."""
+    if not one_call:
+        monkeypatch.setattr(kernels, "_torch_sgemm", lambda: None)
+    config = ad.preset("pcm")
+    config.forward = ad.IOParameters(bound_management=ad.BoundManagementType.NONE)  # one stream per forward
+    torch.manual_seed(0)
+    layer = ad.AnalogLinear(256, 256, rpu_config=config).eval()
+    layer.program_analog_weights(seed=1)
+    (tile,) = layer.analog_tiles()
+    x = torch.randn(64, 256, generator=torch.Generator().manual_seed(3))
+    forwards = 50
+
+    def run(_: int) -> list[torch.Tensor]:
+        return [_run(layer, x) for _ in range(forwards)]
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        outputs = [y for ys in pool.map(run, range(2)) for y in ys]
+    keys = {y.numpy().tobytes() for y in outputs}  # same input and weights: only the noise differs
+    assert len(keys) == 2 * forwards
+    if kernels.available():  # the kernel path's counter (the torch path draws from the tile's generator)
+        assert tile.noise.calls == 2 * forwards

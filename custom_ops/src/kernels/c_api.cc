@@ -57,15 +57,11 @@ AD_EXPORT int64_t ad_tile_forward(const AdTile* tile, const float* x, int64_t ld
     const int columns = static_cast<int>(n);
     gemm_function("T", "N", &m, &columns, &k, &one, weight, &k, levels, &k, &zero, product, &m);
   };
-  const uint64_t stream = tile->noise[1];
-  const int64_t passes = analog::tile_forward(
-      analog::Vectors{x, ld_x, origins, offsets}, rows, cols, tile->out,
-      analog::input_params(tile->inp_bound, tile->inp_res, tile->abs_max_scaling != 0),
-      analog::output_params(tile->out_noise, tile->w_noise, tile->out_bound, tile->out_res), tile->bm_limit,
-      tile->noise[0], stream, tile->col_scale, tile->alpha, tile->alpha_count, addend, bias, gemm, y,
-      analog::OpenMpFor(threads));
-  tile->noise[1] = stream + 1 + static_cast<uint64_t>(passes);
-  return passes;
+  return analog::tile_forward(analog::Vectors{x, ld_x, origins, offsets}, rows, cols, tile->out,
+                              analog::input_params(tile->inp_bound, tile->inp_res, tile->abs_max_scaling != 0),
+                              analog::output_params(tile->out_noise, tile->w_noise, tile->out_bound, tile->out_res),
+                              tile->bm_limit, tile->noise[0], &tile->noise[1], tile->col_scale, tile->alpha,
+                              tile->alpha_count, addend, bias, gemm, y, analog::OpenMpFor(threads));
 }
 
 AD_EXPORT void ad_pcm_program(const float* weight, int64_t n, float conductance_scale, float g_max,

@@ -21,8 +21,8 @@ struct AdTile {
   double out_noise, w_noise, out_bound, out_res;
   float bm_limit;           // iterative bound management while factor <= bm_limit (-inf: none)
   void* sgemm;              // the host BLAS's Fortran sgemm
-  uint64_t* noise;          // {ARS key, calls}: the call's pass p draws stream calls + p; calls then
-                            // advances past the streams it used
+  uint64_t* noise;          // {ARS key, calls}: each pass of a call draws stream calls, incremented
+                            // atomically (see analog::tile_forward)
 };
 
 int ad_kernels_abi_version();

@@ -148,17 +148,18 @@ int64_t tile_pass(const Vectors& vectors, int64_t rows, int64_t cols, int64_t ou
 }  // namespace
 
 int64_t tile_forward(const Vectors& vectors, int64_t rows, int64_t cols, int64_t out, const InputParams& input,
-                     const OutputParams& output, float bm_limit, uint64_t key, uint64_t stream,
+                     const OutputParams& output, float bm_limit, uint64_t key, uint64_t* calls,
                      const float* col_scale, const float* alpha, int64_t alpha_count, const float* addend,
                      const float* bias, const TileGemm& gemm, float* y, const ParallelFor& parallel) {
+  const auto next_stream = [calls] { return __atomic_fetch_add(calls, uint64_t{1}, __ATOMIC_RELAXED); };
   std::vector<uint8_t> saturated(static_cast<size_t>(rows));
-  if (tile_pass(vectors, rows, cols, out, input, output, nullptr, key, stream, col_scale, alpha, alpha_count, addend,
-                bias, gemm, y, saturated.data(), parallel) == 0) {
+  if (tile_pass(vectors, rows, cols, out, input, output, nullptr, key, next_stream(), col_scale, alpha, alpha_count,
+                addend, bias, gemm, y, saturated.data(), parallel) == 0) {
     return 0;
   }
   std::vector<float> redo_addend, redo_y;
   return redo_saturated(vectors, rows, cols, bm_limit, saturated.data(),
-                        [&](int pass, const Vectors& source, const std::vector<int64_t>& redo, const float* factor,
+                        [&](int /*pass*/, const Vectors& source, const std::vector<int64_t>& redo, const float* factor,
                             uint8_t* flags) {
     const int64_t n = static_cast<int64_t>(redo.size());
     if (addend) {
@@ -167,7 +168,7 @@ int64_t tile_forward(const Vectors& vectors, int64_t rows, int64_t cols, int64_t
         std::copy(addend + redo[j] * out, addend + (redo[j] + 1) * out, redo_addend.data() + j * out);
     }
     redo_y.resize(static_cast<size_t>(n * out));
-    tile_pass(source, n, cols, out, input, output, factor, key, stream + static_cast<uint64_t>(pass), col_scale,
+    tile_pass(source, n, cols, out, input, output, factor, key, next_stream(), col_scale,
               alpha, alpha_count, addend ? redo_addend.data() : nullptr, bias, gemm, redo_y.data(), flags, parallel);
     for (int64_t j = 0; j < n; ++j) std::copy(redo_y.data() + j * out, redo_y.data() + (j + 1) * out, y + redo[j] * out);
   });

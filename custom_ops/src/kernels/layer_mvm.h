@@ -52,13 +52,15 @@ uint64_t noise_stream(uint64_t call, int64_t chunk, int pass);
 // One tile's MVM with the host's GEMM (the torch path's analog_deploy.kernels.tile_forward):
 // steps 1-2 for `rows` vectors of `cols` values; y[n, out] = levels[n, cols] @ W^T by
 // `gemm(levels, n, y)`; output_stage's steps 4-5 and 7 and digital sums (addend, bias; see
-// mvm.h) with noise stream `stream`; then step 6 as analog_deploy.tiles.mvm runs it: while some
-// rows saturated and their input division factor (from 1) is <= bm_limit, those rows run again,
-// in ascending order, with their factor doubled and the noise of stream `stream + pass`. Returns
-// the number of such passes. Non-finite vectors give NaN rows.
+// mvm.h); then step 6 as analog_deploy.tiles.mvm runs it: while some rows saturated and their
+// input division factor (from 1) is <= bm_limit, those rows run again, in ascending order, with
+// their factor doubled. Each pass draws the noise of the stream it takes from the counter
+// `calls` (an atomic fetch-and-increment): consecutive streams from *calls on when the tile runs
+// alone, and never the same stream twice when several threads run it at once. Returns the
+// number of redo passes. Non-finite vectors give NaN rows.
 using TileGemm = std::function<void(const float* levels, int64_t rows, float* y)>;
 int64_t tile_forward(const Vectors& vectors, int64_t rows, int64_t cols, int64_t out, const InputParams& input,
-                     const OutputParams& output, float bm_limit, uint64_t key, uint64_t stream,
+                     const OutputParams& output, float bm_limit, uint64_t key, uint64_t* calls,
                      const float* col_scale, const float* alpha, int64_t alpha_count, const float* addend,
                      const float* bias, const TileGemm& gemm, float* y, const ParallelFor& parallel);
 
